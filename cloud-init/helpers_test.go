@@ -1,0 +1,208 @@
+package cloudinit
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// testPKI generates real CAs and a service-account key pair with keyFn, and
+// the CA hash joiners pin, the way the program does.
+func testPKI(t testing.TB, keyFn func() crypto.Signer) (PKI, string) {
+	t.Helper()
+	ca := func(cn string) (certPEM, keyPEM string, cert *x509.Certificate) {
+		key := keyFn()
+		tmpl := &x509.Certificate{
+			SerialNumber:          big.NewInt(time.Now().UnixNano()),
+			Subject:               pkix.Name{CommonName: cn},
+			NotBefore:             time.Now().Add(-time.Hour),
+			NotAfter:              time.Now().Add(24 * time.Hour),
+			KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+			BasicConstraintsValid: true,
+			IsCA:                  true,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		require.NoError(t, err)
+		cert, err = x509.ParseCertificate(der)
+		require.NoError(t, err)
+		return pemOf("CERTIFICATE", der), privatePEM(t, key), cert
+	}
+	var p PKI
+	var caCert *x509.Certificate
+	p.CACert, p.CAKey, caCert = ca("kubernetes")
+	p.FrontProxyCACert, p.FrontProxyCAKey, _ = ca("front-proxy-ca")
+	p.EtcdCACert, p.EtcdCAKey, _ = ca("etcd-ca")
+	sa := keyFn()
+	p.ServiceAccountKey = privatePEM(t, sa)
+	pub, err := x509.MarshalPKIXPublicKey(sa.Public())
+	require.NoError(t, err)
+	p.ServiceAccountPub = pemOf("PUBLIC KEY", pub)
+	sum := sha256.Sum256(caCert.RawSubjectPublicKeyInfo)
+	return p, "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func ecdsaKey() crypto.Signer {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func privatePEM(t testing.TB, key crypto.Signer) string {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	return pemOf("PRIVATE KEY", der)
+}
+
+func pemOf(typ string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+}
+
+var (
+	sharedPKI  PKI
+	sharedHash string
+)
+
+// testCluster is a 3-control-plane cluster with a floating IP SAN.
+func testCluster(t testing.TB) Cluster {
+	t.Helper()
+	if sharedHash == "" {
+		sharedPKI, sharedHash = testPKI(t, ecdsaKey)
+	}
+	return Cluster{
+		Name:                 "prod-eu",
+		KubernetesVersion:    "1.36.4",
+		KubernetesMinor:      "1.36",
+		CRIOMinor:            "1.36",
+		ControlPlaneEndpoint: "10.0.0.10:6443",
+		CertSANs:             []string{"203.0.113.7", "k8s.example.org"},
+		PodCIDR:              "10.244.0.0/16",
+		ServiceCIDR:          "10.96.0.0/12",
+		SkipKubeProxy:        true,
+		BootstrapToken:       "abcdef.0123456789abcdef",
+		TokenTTL:             "0s",
+		CACertHash:           sharedHash,
+		PKI:                  sharedPKI,
+	}
+}
+
+var (
+	initNode   = Node{Name: "cp-0", Role: RoleInit, IP: "10.0.0.11"}
+	cpNode     = Node{Name: "cp-1", Role: RoleControlPlane, IP: "10.0.0.12"}
+	workerNode = Node{Name: "worker-0", Role: RoleWorker, IP: "10.0.0.21"}
+)
+
+// renderCase is one (cluster, node) pair the tool-driven tests check.
+type renderCase struct {
+	name    string
+	cluster Cluster
+	node    Node
+}
+
+func renderCases(t *testing.T) []renderCase {
+	single := testCluster(t)
+	single.ControlPlaneEndpoint = "10.0.0.11:6443"
+	single.UntaintControlPlane = true
+	single.SkipKubeProxy = false
+	single.CertSANs = nil
+	return []renderCase{
+		{"3cp-init", testCluster(t), initNode},
+		{"3cp-control-plane", testCluster(t), cpNode},
+		{"3cp-worker", testCluster(t), workerNode},
+		{"single-node-untainted", single, initNode},
+	}
+}
+
+func mustRender(t testing.TB, c Cluster, n Node) Files {
+	t.Helper()
+	f, err := Render(c, n)
+	require.NoError(t, err)
+	return f
+}
+
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}
+
+// tool finds a binary the tests drive. A missing tool fails loudly: a
+// skipped check would pass CI without checking anything.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	if name == "kubeadm" {
+		dir := os.Getenv("TACKER_CILIUM_TOOLS")
+		if dir == "" {
+			dir = filepath.Join(repoRoot(t), ".tools")
+		}
+		p := filepath.Join(dir, "bin", "kubeadm")
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("kubeadm not found at %s (%v): run scripts/tools.sh kubeadm (or set TACKER_CILIUM_TOOLS)", p, err)
+		}
+		return p
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not on PATH: run scripts/tools.sh apt", name)
+	}
+	return p
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// yamlDocs decodes every document of a multi-document YAML string.
+func yamlDocs(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	dec := yaml.NewDecoder(strings.NewReader(s))
+	var docs []map[string]any
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			require.ErrorIs(t, err, io.EOF)
+			return docs
+		}
+		docs = append(docs, m)
+	}
+}
+
+// rsaKey4096 is the largest key the program could plausibly generate, for
+// the user-data size budget. One key serves all pairs: only size matters.
+func rsaKey4096(t testing.TB) func() crypto.Signer {
+	k, err := rsa.GenerateKey(rand.Reader, 4096)
+	require.NoError(t, err)
+	return func() crypto.Signer { return k }
+}

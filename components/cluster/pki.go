@@ -1,0 +1,167 @@
+package cluster
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+)
+
+// Validity of the generated CAs and of the admin certificate, in hours:
+// kubeadm's own defaults (CAs 10 years, client certificates 1 year).
+const (
+	caValidityHours    = 87600
+	adminValidityHours = 8760
+)
+
+// keyPair is a private key and, for a CA, its self-signed certificate.
+type keyPair struct {
+	KeyPem  pulumi.StringOutput // secret
+	PubPem  pulumi.StringOutput
+	CertPem pulumi.StringOutput
+}
+
+// identity is everything a node needs to join that the program makes
+// before any VM exists: the shared PKI and the bootstrap token.
+type identity struct {
+	CA, FrontProxyCA, EtcdCA, ServiceAccount keyPair
+	Token                                    pulumi.StringOutput // secret, "id.secret"
+	CACertHash                               pulumi.StringOutput
+}
+
+func newKey(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*tls.PrivateKey, error) {
+	return tls.NewPrivateKey(ctx, name, &tls.PrivateKeyArgs{
+		Algorithm:  pulumi.String("ECDSA"),
+		EcdsaCurve: pulumi.String("P256"),
+	}, opts...)
+}
+
+func newCA(ctx *pulumi.Context, name, commonName string, opts ...pulumi.ResourceOption) (keyPair, error) {
+	key, err := newKey(ctx, name, opts...)
+	if err != nil {
+		return keyPair{}, err
+	}
+	cert, err := tls.NewSelfSignedCert(ctx, name, &tls.SelfSignedCertArgs{
+		PrivateKeyPem:       key.PrivateKeyPem,
+		IsCaCertificate:     pulumi.Bool(true),
+		ValidityPeriodHours: pulumi.Int(caValidityHours),
+		Subject:             &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String(commonName)},
+		AllowedUses:         pulumi.ToStringArray([]string{"cert_signing", "crl_signing", "digital_signature", "key_encipherment"}),
+		SetSubjectKeyId:     pulumi.Bool(true),
+	}, opts...)
+	if err != nil {
+		return keyPair{}, err
+	}
+	return keyPair{KeyPem: key.PrivateKeyPem, PubPem: key.PublicKeyPem, CertPem: cert.CertPem}, nil
+}
+
+// newIdentity makes the three CAs kubeadm expects (common names as kubeadm
+// gives them), the service-account key pair and the bootstrap token.
+func newIdentity(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*identity, error) {
+	var id identity
+	var err error
+	for _, ca := range []struct {
+		kp         *keyPair
+		suffix, cn string
+	}{
+		{&id.CA, "ca", "kubernetes"},
+		{&id.FrontProxyCA, "front-proxy-ca", "front-proxy-ca"},
+		{&id.EtcdCA, "etcd-ca", "etcd-ca"},
+	} {
+		if *ca.kp, err = newCA(ctx, name+"-"+ca.suffix, ca.cn, opts...); err != nil {
+			return nil, err
+		}
+	}
+	sa, err := newKey(ctx, name+"-sa", opts...)
+	if err != nil {
+		return nil, err
+	}
+	id.ServiceAccount = keyPair{KeyPem: sa.PrivateKeyPem, PubPem: sa.PublicKeyPem}
+
+	// The token id is public (it names the bootstrap Secret); only the
+	// second half is a credential, so only it is a RandomPassword.
+	tokenID, err := random.NewRandomString(ctx, name+"-token-id", &random.RandomStringArgs{
+		Length: pulumi.Int(6), Upper: pulumi.Bool(false), Special: pulumi.Bool(false),
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	tokenSecret, err := random.NewRandomPassword(ctx, name+"-token-secret", &random.RandomPasswordArgs{
+		Length: pulumi.Int(16), Upper: pulumi.Bool(false), Special: pulumi.Bool(false),
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	id.Token = pulumi.ToSecret(pulumi.Sprintf("%s.%s", tokenID.Result, tokenSecret.Result)).(pulumi.StringOutput)
+	id.CACertHash = id.CA.PubPem.ApplyT(CACertHash).(pulumi.StringOutput)
+	return &id, nil
+}
+
+// CACertHash is kubeadm's discovery-token-ca-cert-hash: the SHA-256 of the
+// CA's DER-encoded SubjectPublicKeyInfo, which is what a PUBLIC KEY PEM holds.
+func CACertHash(publicKeyPem string) (string, error) {
+	block, _ := pem.Decode([]byte(publicKeyPem))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return "", fmt.Errorf("CA public key is not a PUBLIC KEY PEM")
+	}
+	sum := sha256.Sum256(block.Bytes)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// newAdminKubeconfig signs a client certificate in kubeadm's admin group and
+// wraps it in a kubeconfig for server.
+func newAdminKubeconfig(ctx *pulumi.Context, name, clusterName string, ca keyPair, server pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	key, err := newKey(ctx, name+"-admin", opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	csr, err := tls.NewCertRequest(ctx, name+"-admin", &tls.CertRequestArgs{
+		PrivateKeyPem: key.PrivateKeyPem,
+		Subject: &tls.CertRequestSubjectArgs{
+			CommonName:   pulumi.String("kubernetes-admin"),
+			Organization: pulumi.String("kubeadm:cluster-admins"),
+		},
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	cert, err := tls.NewLocallySignedCert(ctx, name+"-admin", &tls.LocallySignedCertArgs{
+		CertRequestPem:      csr.CertRequestPem,
+		CaPrivateKeyPem:     ca.KeyPem,
+		CaCertPem:           ca.CertPem,
+		ValidityPeriodHours: pulumi.Int(adminValidityHours),
+		AllowedUses:         pulumi.ToStringArray([]string{"digital_signature", "key_encipherment", "client_auth"}),
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	kc := pulumi.All(server, ca.CertPem, cert.CertPem, key.PrivateKeyPem).ApplyT(func(v []any) (string, error) {
+		return Kubeconfig(clusterName, v[0].(string), v[1].(string), v[2].(string), v[3].(string))
+	}).(pulumi.StringOutput)
+	return pulumi.ToSecret(kc).(pulumi.StringOutput), nil
+}
+
+// Kubeconfig is a client-certificate kubeconfig with one cluster, user and context.
+func Kubeconfig(clusterName, server, caPem, certPem, keyPem string) (string, error) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	user := clusterName + "-admin"
+	doc := map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Config",
+		"clusters": []any{map[string]any{"name": clusterName, "cluster": map[string]any{
+			"server": server, "certificate-authority-data": b64(caPem)}}},
+		"users": []any{map[string]any{"name": user, "user": map[string]any{
+			"client-certificate-data": b64(certPem), "client-key-data": b64(keyPem)}}},
+		"contexts": []any{map[string]any{"name": user + "@" + clusterName, "context": map[string]any{
+			"cluster": clusterName, "user": user}}},
+		"current-context": user + "@" + clusterName,
+	}
+	out, err := yaml.Marshal(doc)
+	return string(out), err
+}

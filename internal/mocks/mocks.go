@@ -1,0 +1,215 @@
+// Package mocks evaluates the program without a cloud: Pulumi mocks that
+// answer like the providers would, with real keys and certificates from
+// crypto/* so that what is rendered is usable and checkable by real tools.
+// It records every resource, and every secret value, for the renderer.
+package mocks
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one registered resource.
+type Resource struct {
+	URN, Parent, Type, Name string
+	Custom                  bool
+	Inputs, Outputs         resource.PropertyMap
+}
+
+// Mocks implements pulumi.MockResourceMonitor.
+type Mocks struct {
+	// SubnetCIDR is where ports of subnets the program did not create
+	// (an existing network) take their addresses from.
+	SubnetCIDR string
+
+	mu        sync.Mutex
+	resources []Resource
+	secrets   map[string]bool
+	subnets   map[string]netip.Prefix
+	next      map[string]netip.Addr
+	floating  netip.Addr
+}
+
+// New returns empty mocks.
+func New(subnetCIDR string) *Mocks {
+	return &Mocks{
+		SubnetCIDR: subnetCIDR,
+		secrets:    map[string]bool{},
+		subnets:    map[string]netip.Prefix{},
+		next:       map[string]netip.Addr{},
+		// TEST-NET-3 (RFC 5737): plainly not a real floating IP.
+		floating: netip.MustParseAddr("203.0.113.10"),
+	}
+}
+
+// Resources in registration order.
+func (m *Mocks) Resources() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Resource(nil), m.resources...)
+}
+
+// Secrets are the values the program received as secret outputs.
+func (m *Mocks) Secrets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.secrets))
+	for s := range m.secrets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// NewResource answers a registration with the outputs the provider would give.
+func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	in := args.Inputs
+	out := in.Copy()
+	id := args.Name + "-id"
+	str := func(k string) string { return plain(in[resource.PropertyKey(k)]) }
+
+	var err error
+	switch args.TypeToken {
+	case "tls:index/privateKey:PrivateKey":
+		err = privateKey(str("algorithm"), str("ecdsaCurve"), out)
+	case "tls:index/selfSignedCert:SelfSignedCert":
+		err = selfSignedCert(in, out)
+	case "tls:index/certRequest:CertRequest":
+		err = certRequest(in, out)
+	case "tls:index/locallySignedCert:LocallySignedCert":
+		err = locallySignedCert(in, out)
+	case "random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword":
+		out["result"] = resource.NewProperty(randomString(in))
+	case "openstack:networking/subnet:Subnet":
+		m.mu.Lock()
+		m.subnets[id] = netip.MustParsePrefix(str("cidr"))
+		m.mu.Unlock()
+	case "openstack:networking/port:Port":
+		ip, e := m.allocate(in)
+		err = e
+		out["allFixedIps"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(ip)})
+	case "openstack:networking/floatingIp:FloatingIp":
+		m.mu.Lock()
+		out["address"] = resource.NewProperty(m.floating.String())
+		m.floating = m.floating.Next()
+		m.mu.Unlock()
+	case "openstack:compute/keypair:Keypair":
+		out["name"] = resource.NewProperty(str("name"))
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("mock %s %s: %w", args.TypeToken, args.Name, err)
+	}
+
+	// The engine marks a resource's declared secret outputs; so do we, and
+	// remember them: they are where every secret of the program starts.
+	var secrets []string
+	if rpc := args.RegisterRPC; rpc != nil {
+		for _, k := range rpc.GetAdditionalSecretOutputs() {
+			if v, ok := out[resource.PropertyKey(k)]; ok {
+				secrets = append(secrets, plain(v))
+				if !v.IsSecret() {
+					out[resource.PropertyKey(k)] = resource.MakeSecret(v)
+				}
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range secrets {
+		if s != "" {
+			m.secrets[s] = true
+		}
+	}
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = args.RegisterRPC.GetParent()
+	}
+	m.resources = append(m.resources, Resource{
+		URN: urn(parent, args.TypeToken, args.Name), Parent: parent,
+		Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: in, Outputs: out,
+	})
+	if !args.Custom {
+		id = ""
+	}
+	return id, out, nil
+}
+
+// urn is the URN the mock monitor gives a resource, so that children can
+// be linked to the parents named in their registrations.
+func urn(parent, typ, name string) string {
+	p := resource.URN(parent)
+	parentType := tokens.Type("")
+	if p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(p.Stack(), p.Project(), parentType, tokens.Type(typ), name))
+}
+
+// Call answers the data sources the program uses.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	name := plain(args.Args["name"])
+	if name == "" {
+		name = plain(args.Args["networkId"])
+	}
+	switch args.Token {
+	case "openstack:networking/getNetwork:getNetwork", "openstack:compute/getFlavor:getFlavor", "openstack:images/getImage:getImage":
+		kind := args.Token[strings.LastIndex(args.Token, ":")+4:]
+		return resource.PropertyMap{
+			"id":   resource.NewProperty(strings.ToLower(kind) + "-" + name),
+			"name": resource.NewProperty(name),
+		}, nil
+	}
+	return nil, fmt.Errorf("mocks: no answer for %s", args.Token)
+}
+
+// allocate gives a port the next address of its subnet, from .10 on, as
+// Neutron would from the allocation pool.
+func (m *Mocks) allocate(in resource.PropertyMap) (string, error) {
+	subnetID := ""
+	if ips := in["fixedIps"]; ips.IsArray() && len(ips.ArrayValue()) > 0 {
+		subnetID = plain(ips.ArrayValue()[0].ObjectValue()["subnetId"])
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.subnets[subnetID]
+	if !ok {
+		var err error
+		if p, err = netip.ParsePrefix(m.SubnetCIDR); err != nil {
+			return "", fmt.Errorf("port on subnet %q: no CIDR known", subnetID)
+		}
+	}
+	ip, ok := m.next[subnetID]
+	if !ok {
+		ip = p.Addr()
+		for i := 0; i < 10; i++ {
+			ip = ip.Next()
+		}
+	}
+	if !p.Contains(ip.Next()) {
+		return "", fmt.Errorf("subnet %s is full", p)
+	}
+	m.next[subnetID] = ip.Next()
+	return ip.String(), nil
+}
+
+// plain is a property's string, looking through secrets and computed values.
+func plain(v resource.PropertyValue) string {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsOutput() {
+		v = v.OutputValue().Element
+	}
+	if v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// Plain is plain for callers outside the package.
+func Plain(v resource.PropertyValue) string { return plain(v) }

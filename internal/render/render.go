@@ -1,0 +1,197 @@
+// Package render evaluates a stack's program on Pulumi mocks, with no cloud
+// and no credentials, and writes what would be deployed: each node's
+// user-data and kubeadm config, and the resource tree.
+package render
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tacker-cilium/tacker-cilium/internal/mocks"
+	"github.com/tacker-cilium/tacker-cilium/stacks"
+)
+
+// KubeadmConfigPath is where user-data writes a node's kubeadm config.
+const KubeadmConfigPath = "/etc/tacker-cilium/kubeadm.yaml"
+
+// Evaluate runs the program of a stack on mocks and returns what it registered.
+// A configuration error comes back before anything is registered.
+func Evaluate(root, stack string) (*mocks.Mocks, error) {
+	raw, err := stacks.ReadConfig(root, stack)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := stacks.Decode(raw)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration of stack %q:\n%w", stack, err)
+	}
+	m := mocks.New(raw["nodeCidr"])
+	full := map[string]string{}
+	for k, v := range raw {
+		full[stacks.Key(k)] = v
+	}
+	err = pulumi.RunErr(stacks.Program,
+		pulumi.WithMocks(stacks.Namespace, stack, m),
+		func(info *pulumi.RunInfo) { info.Config = full })
+	return m, err
+}
+
+// Node is one rendered node.
+type Node struct {
+	Cluster, Name, Role string
+	UserData, Kubeadm   string
+}
+
+// Nodes are the VMs of an evaluation, with their user-data and kubeadm
+// config as the program produced them (unredacted).
+func Nodes(m *mocks.Mocks) ([]Node, error) {
+	var nodes []Node
+	for _, r := range m.Resources() {
+		if r.Type != "openstack:compute/instance:Instance" {
+			continue
+		}
+		meta := r.Inputs["metadata"].ObjectValue()
+		n := Node{
+			Cluster:  mocks.Plain(meta["tacker-cilium-cluster"]),
+			Role:     mocks.Plain(meta["tacker-cilium-role"]),
+			Name:     mocks.Plain(r.Inputs["name"]),
+			UserData: mocks.Plain(r.Inputs["userData"]),
+		}
+		var err error
+		if n.Kubeadm, err = writtenFile(n.UserData, KubeadmConfigPath); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// writtenFile is the content cloud-init's write_files gives path.
+func writtenFile(userData, path string) (string, error) {
+	var doc struct {
+		WriteFiles []struct {
+			Path    string `yaml:"path"`
+			Content string `yaml:"content"`
+		} `yaml:"write_files"`
+	}
+	if err := yaml.Unmarshal([]byte(userData), &doc); err != nil {
+		return "", fmt.Errorf("user-data is not YAML: %w", err)
+	}
+	for _, f := range doc.WriteFiles {
+		if f.Path == path {
+			return f.Content, nil
+		}
+	}
+	return "", fmt.Errorf("user-data writes no %s", path)
+}
+
+// Options of Write.
+type Options struct {
+	Root, Stack, Out string
+	ShowSecrets      bool
+}
+
+// Write evaluates a stack and writes <out>/<stack>/<cluster>/<node>/{user-data,kubeadm.yaml}
+// and <out>/<stack>/resources.txt, replacing what an earlier run wrote there.
+// It returns the paths written.
+func Write(o Options) ([]string, error) {
+	m, err := Evaluate(o.Root, o.Stack)
+	if err != nil {
+		return nil, err
+	}
+	nodes, err := Nodes(m)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(o.Out, o.Stack)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	clean := func(s string) string { return s }
+	mode := os.FileMode(0o644)
+	if o.ShowSecrets {
+		mode = 0o600
+	} else {
+		r := NewRedactor(m.Secrets())
+		clean = r.Redact
+	}
+	var written []string
+	write := func(path, content string) error {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		written = append(written, path)
+		return os.WriteFile(path, []byte(content), mode)
+	}
+	for _, n := range nodes {
+		nodeDir := filepath.Join(dir, n.Cluster, n.Name)
+		if err := errors.Join(
+			write(filepath.Join(nodeDir, "user-data"), clean(n.UserData)),
+			write(filepath.Join(nodeDir, "kubeadm.yaml"), clean(n.Kubeadm)),
+		); err != nil {
+			return nil, err
+		}
+	}
+	if err := write(filepath.Join(dir, "resources.txt"), Tree(m.Resources())); err != nil {
+		return nil, err
+	}
+	sort.Strings(written)
+	return written, nil
+}
+
+// Tree is the resource tree, one resource a line ("type name"), children
+// indented under their parent, in registration order.
+func Tree(rs []mocks.Resource) string {
+	children := map[string][]mocks.Resource{}
+	known := map[string]bool{}
+	for _, r := range rs {
+		known[r.URN] = true
+	}
+	var roots []mocks.Resource
+	for _, r := range rs {
+		if known[r.Parent] {
+			children[r.Parent] = append(children[r.Parent], r)
+		} else {
+			roots = append(roots, r)
+		}
+	}
+	// Resources created inside applies register in no fixed order; sorting
+	// siblings keeps the file diffable between runs.
+	for _, list := range [][]mocks.Resource{roots} {
+		sortResources(list)
+	}
+	for _, list := range children {
+		sortResources(list)
+	}
+	var b strings.Builder
+	var walk func(r mocks.Resource, depth int)
+	walk = func(r mocks.Resource, depth int) {
+		fmt.Fprintf(&b, "%s%s %s\n", strings.Repeat("  ", depth), r.Type, r.Name)
+		for _, c := range children[r.URN] {
+			walk(c, depth+1)
+		}
+	}
+	for _, r := range roots {
+		walk(r, 0)
+	}
+	return b.String()
+}
+
+func sortResources(rs []mocks.Resource) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].Type != rs[j].Type {
+			return rs[i].Type < rs[j].Type
+		}
+		return rs[i].Name < rs[j].Name
+	})
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Installs every tool the tests drive, from Debian's apt and the Go module
+# proxy only. Idempotent: each Go-built tool is cached by version under
+# $TOOLS_DIR (default .tools/, git-ignored) and rebuilt only when the version
+# changes; bin/ holds the links the tests use.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS_DIR=${TOOLS_DIR:-$ROOT/.tools}
+BIN=$TOOLS_DIR/bin
+MATRIX=$ROOT/internal/versions/matrix.yaml
+
+# matrix SECTION KEY: a value of the version matrix, so that the kubeadm that
+# validates configs and the Cilium chart are the default's, never a copy.
+matrix() {
+  awk -v sec="$1" -v key="$2" '
+    /^[a-z]/ { s = $1 }
+    s == sec ":" { for (i = 1; i <= NF; i++) if ($i ~ "^\"?" key "\"?[:,]?$") { v = $(i + 1); gsub(/[",{}]/, "", v); print v; exit } }
+    s == "default:" && sec == "default" { match($0, key ": *\"[0-9.]*\""); if (RSTART) { v = substr($0, RSTART, RLENGTH); sub(/.*: */, "", v); gsub(/"/, "", v); print v; exit } }
+  ' "$MATRIX"
+}
+KUBE_MINOR=$(matrix default kubernetes)
+KUBE_VERSION=v$(matrix kubernetes "$KUBE_MINOR")
+CILIUM_VERSION=$(matrix cilium "$(matrix default cilium)")
+HELM_VERSION=v3.21.4
+APT_PACKAGES=(cloud-init shellcheck etcd-server python3-tackerclient python3-tosca-parser)
+
+log() { printf 'tools: %s\n' "$*" >&2; }
+[[ $KUBE_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { log "no default Kubernetes patch in $MATRIX (got '$KUBE_VERSION')"; exit 1; }
+[[ $CILIUM_VERSION =~ ^1\.[0-9]+\.[0-9]+$ ]] || { log "no default Cilium patch in $MATRIX (got '$CILIUM_VERSION')"; exit 1; }
+mkdir -p "$BIN"
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "apt install ${missing[*]}"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # etcd-server would start a system etcd on 2379; the tests run their own.
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build_kube BINARY: a throw-away module that requires k8s.io/kubernetes and
+# maps each staging module it names to the matching published v0.Y.Z.
+build_kube() {
+  local name=$1 out=$TOOLS_DIR/$1-$KUBE_VERSION/$1
+  if [ ! -x "$out" ]; then
+    log "building $name $KUBE_VERSION (minutes when cold)"
+    local src=$TOOLS_DIR/src/kube-$KUBE_VERSION staging=v0.${KUBE_VERSION#v1.}
+    mkdir -p "$src"
+    if [ ! -f "$src/go.mod" ]; then
+      local gomod
+      gomod=$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
+      {
+        echo "module kubetools"
+        echo "go 1.26"
+        echo "require k8s.io/kubernetes $KUBE_VERSION"
+        grep -o 'k8s.io/[a-z0-9-]* => ./staging' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
+      } >"$src/go.mod"
+      echo 'package tools' >"$src/tools.go"
+      (cd "$src" && go mod tidy >/dev/null 2>&1 || true)
+    fi
+    local pkg=k8s.io/kubernetes/cmd/$name
+    (cd "$src" && go get "$pkg@$KUBE_VERSION" >/dev/null 2>&1 || true)
+    local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
+    ld+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${KUBE_MINOR#1.}"
+    ld+=" -X k8s.io/component-base/version.gitTreeState=clean"
+    mkdir -p "$(dirname "$out")"
+    (cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "$ld" -o "$out.tmp" "$pkg") && mv "$out.tmp" "$out"
+  fi
+  ln -sf "$out" "$BIN/$name"
+}
+
+build_helm() {
+  local dir=$TOOLS_DIR/helm-$HELM_VERSION
+  if [ ! -x "$dir/helm" ]; then
+    log "building helm $HELM_VERSION (minutes when cold)"
+    mkdir -p "$dir"
+    GOBIN=$dir CGO_ENABLED=0 go install -trimpath "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  fi
+  ln -sf "$dir/helm" "$BIN/helm"
+}
+
+# The Cilium chart comes from the Go module of the same release: no network
+# beyond the module proxy, and exactly the pinned version.
+fetch_cilium_chart() {
+  local link=$TOOLS_DIR/cilium-chart-$CILIUM_VERSION
+  if [ ! -f "$link/Chart.yaml" ]; then
+    log "fetching the cilium $CILIUM_VERSION chart from the module proxy"
+    local dir
+    dir=$(go mod download -json "github.com/cilium/cilium@v$CILIUM_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+    ln -sfn "$dir/install/kubernetes/cilium" "$link"
+  fi
+  ln -sfn "$link" "$TOOLS_DIR/cilium-chart"
+}
+
+want=${*:-all}
+for w in $want; do
+  case $w in
+    apt) install_apt ;;
+    kubeadm) build_kube kubeadm ;;
+    helm) build_helm ;;
+    chart) fetch_cilium_chart ;;
+    all) install_apt; fetch_cilium_chart; build_kube kubeadm; build_helm ;;
+    *) log "unknown tool $w (apt kubeadm helm chart all)"; exit 2 ;;
+  esac
+done
+log "ready in $BIN"
