@@ -41,8 +41,12 @@ retry() {
   done
 }
 
-# The lock timeout waits out unattended-upgrades, which grabs dpkg at boot.
-apt_get() { apt-get -q -y -o DPkg::Lock::Timeout=600 "$@"; }
+# The lock timeout waits out unattended-upgrades, which grabs dpkg at boot;
+# the conffile options keep a re-run on an existing host from prompting.
+apt_get() {
+  apt-get -q -y -o DPkg::Lock::Timeout=600 \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+}
 
 ((EUID == 0)) || die "must run as root"
 [[ -r $ENV_FILE ]] || die "cannot read $ENV_FILE (pass the node.env path as the first argument)"

@@ -14,6 +14,7 @@ import (
 	"embed"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"text/template"
 )
@@ -132,6 +133,12 @@ func withDefaults(c Cluster) Cluster {
 	return c
 }
 
+// quoteYAML makes s a one-line double-quoted YAML scalar, so no input can
+// break out of its field: every escape strconv.Quote emits (\n, \t, \xNN,
+// \uNNNN, ...) means the same in YAML, and it escapes every rune that is not
+// printable, the Unicode line breaks YAML would fold included.
+func quoteYAML(s string) string { return strconv.Quote(s) }
+
 func isControlPlane(r Role) bool { return r == RoleInit || r == RoleControlPlane }
 
 // kubeadmView is what the kubeadm templates see.
@@ -166,31 +173,6 @@ func renderKubeadm(c Cluster, n Node) (string, error) {
 		return "", fmt.Errorf("render %s: %w", name, err)
 	}
 	return b.String(), nil
-}
-
-// quoteYAML makes s a double-quoted YAML scalar on one line. Anything
-// outside YAML's printable set, and the Unicode line breaks a parser would
-// fold, is escaped, so no input can break out of its field.
-func quoteYAML(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == 0x2028 || r == 0x2029 || r == 0xfeff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case r >= 0x20 && r <= 0x7e, r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000:
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 func appendUnique(list []string, more ...string) []string {

@@ -14,13 +14,14 @@ import (
 	"io"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tacker-cilium/tacker-cilium/internal/tooltest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -124,8 +125,12 @@ func renderCases(t *testing.T) []renderCase {
 	single.UntaintControlPlane = true
 	single.SkipKubeProxy = false
 	single.CertSANs = nil
+	// Free text must survive every consumer's parser, kubeadm's included.
+	odd := testCluster(t)
+	odd.Name = `it's "odd": #x, - [y] {z} &a *b !c |d >e %f @g \h ☸`
 	return []renderCase{
 		{"3cp-init", testCluster(t), initNode},
+		{"odd-cluster-name", odd, initNode},
 		{"3cp-control-plane", testCluster(t), cpNode},
 		{"3cp-worker", testCluster(t), workerNode},
 		{"single-node-untainted", single, initNode},
@@ -146,43 +151,8 @@ func writeTemp(t *testing.T, name, content string) string {
 	return p
 }
 
-// tool finds a binary the tests drive. A missing tool fails loudly: a
-// skipped check would pass CI without checking anything.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	if name == "kubeadm" {
-		dir := os.Getenv("TACKER_CILIUM_TOOLS")
-		if dir == "" {
-			dir = filepath.Join(repoRoot(t), ".tools")
-		}
-		p := filepath.Join(dir, "bin", "kubeadm")
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("kubeadm not found at %s (%v): run scripts/tools.sh kubeadm (or set TACKER_CILIUM_TOOLS)", p, err)
-		}
-		return p
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not on PATH: run scripts/tools.sh apt", name)
-	}
-	return p
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
+// tool finds a binary the tests drive; a missing one fails the test.
+func tool(t *testing.T, name string) string { return tooltest.Path(t, name) }
 
 // yamlDocs decodes every document of a multi-document YAML string.
 func yamlDocs(t *testing.T, s string) []map[string]any {

@@ -2,6 +2,7 @@ package cloudinit
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"os/exec"
 	"slices"
 	"strings"
@@ -104,17 +105,18 @@ func TestUserDataSecretLinesVerbatim(t *testing.T) {
 	}
 }
 
-// checkRoundTrip renders with hostile strings in the free-form fields and
-// demands that YAML parsing gives every one of them back unchanged.
+// checkRoundTrip renders with a hostile string in free-form fields and
+// demands that YAML parsing gives it back unchanged, or a Render error.
 func checkRoundTrip(t *testing.T, s string) {
 	c := testCluster(t)
-	c.Name = s
 	c.PKI.CACert = "-----BEGIN CERTIFICATE-----\n" + s
 	if !utf8.ValidString(s) {
 		_, err := Render(c, initNode)
-		require.ErrorContains(t, err, "Cluster.Name")
 		require.ErrorContains(t, err, "Cluster.PKI.CACert")
 		return
+	}
+	if printable(s) {
+		c.Name = s
 	}
 	f := mustRender(t, c, initNode)
 
@@ -128,7 +130,11 @@ func checkRoundTrip(t *testing.T, s string) {
 
 	docs := yamlDocs(t, f.KubeadmConfig)
 	require.Len(t, docs, 3, "kubeadm config lost its documents:\n%s", f.KubeadmConfig)
-	require.Equal(t, s, docs[1]["clusterName"])
+	require.Equal(t, c.Name, docs[1]["clusterName"])
+
+	var v map[string]string
+	require.NoError(t, yaml.Unmarshal([]byte("v: "+quoteYAML(s)), &v), "quoteYAML(%q)", s)
+	require.Equal(t, s, v["v"], "quoteYAML(%q)", s)
 }
 
 var hostile = []string{
@@ -311,6 +317,7 @@ func TestRenderErrors(t *testing.T) {
 		{"bad TTL", func(c *Cluster, _ *Node) { c.TokenTTL = "forever" }, []string{"Cluster.TokenTTL", `"forever"`}, ""},
 		{"endpoint without port", func(c *Cluster, _ *Node) { c.ControlPlaneEndpoint = "10.0.0.10" }, []string{"Cluster.ControlPlaneEndpoint", `"10.0.0.10"`}, ""},
 		{"repo not a URL", func(c *Cluster, _ *Node) { c.CRIORepo = "ftp://x/" }, []string{"Cluster.CRIORepo", `"ftp://x/"`}, ""},
+		{"cluster name with a line break", func(c *Cluster, _ *Node) { c.Name = "a\nb" }, []string{"Cluster.Name", `"a\nb"`}, ""},
 		{"bad SAN", func(c *Cluster, _ *Node) { c.CertSANs = []string{"203.0.113.7", "bad san"} }, []string{"Cluster.CertSANs[1]", `"bad san"`}, ""},
 		{"bad pod CIDR", func(c *Cluster, _ *Node) { c.PodCIDR = "10.244.0.0" }, []string{"Cluster.PodCIDR", `"10.244.0.0"`}, ""},
 		{"joiner without CA hash", func(c *Cluster, n *Node) { c.CACertHash = ""; *n = workerNode }, []string{"Cluster.CACertHash", `""`}, ""},
@@ -343,4 +350,27 @@ func TestRenderErrors(t *testing.T) {
 		_, err := Render(c, initNode)
 		assert.NoError(t, err)
 	})
+}
+
+// cloud-init parses user-data with PyYAML (YAML 1.1), not yaml.v3: hostile
+// file contents must come back unchanged through the real consumer too.
+func TestUserDataPyYAMLRoundTrip(t *testing.T) {
+	py := "/usr/bin/python3" // Debian's, which sees python3-yaml as cloud-init does
+	const load = `import json, sys, yaml
+doc = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+json.dump({f["path"]: f["content"] for f in doc["write_files"]}, sys.stdout)`
+	for _, s := range hostile {
+		if !utf8.ValidString(s) {
+			continue // Render rejects it, see checkRoundTrip
+		}
+		c := testCluster(t)
+		c.PKI.CACert = "-----BEGIN CERTIFICATE-----\n" + s
+		f := mustRender(t, c, initNode)
+		out, err := exec.Command(py, "-c", load, writeTemp(t, "user-data", f.UserData)).CombinedOutput()
+		require.NoError(t, err, "PyYAML rejected the user-data for %q:\n%s", s, out)
+		var contents map[string]string
+		require.NoError(t, json.Unmarshal(out, &contents))
+		assert.Equal(t, c.PKI.CACert, contents["/etc/kubernetes/pki/ca.crt"], "input %q", s)
+		assert.Equal(t, f.KubeadmConfig, contents["/etc/tacker-cilium/kubeadm.yaml"], "input %q", s)
+	}
 }

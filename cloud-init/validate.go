@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -87,12 +88,14 @@ func validate(c Cluster, n Node) error {
 			bad("Cluster.CACertHash", c.CACertHash, "does not match sha256:<64 lower-case hex digits>")
 		}
 	}
-	// YAML documents are Unicode: bytes that are not UTF-8 cannot be carried.
-	if !utf8.ValidString(c.Name) {
-		bad("Cluster.Name", c.Name, "is not valid UTF-8")
+	// kubeadm stores clusterName in its kubeadm-config ConfigMap and its YAML
+	// emitter writes control characters raw, which joiners then cannot parse.
+	if !printable(c.Name) {
+		bad("Cluster.Name", c.Name, "has control characters, line breaks or invalid UTF-8")
 	}
 	if isControlPlane(n.Role) {
 		for _, f := range pkiFiles(c.PKI) {
+			// YAML documents are Unicode: bytes that are not UTF-8 cannot be carried.
 			if !strings.Contains(f.pem, pemBlockHeader) || !utf8.ValidString(f.pem) {
 				errs = append(errs, fmt.Errorf("Cluster.PKI.%s: not PEM text (no %q line or not UTF-8); control planes need it for %s/%s",
 					f.field, pemBlockHeader, PKIDir, f.name))
@@ -100,4 +103,13 @@ func validate(c Cluster, n Node) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }

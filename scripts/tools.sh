@@ -60,11 +60,9 @@ build_kube() {
         echo "require k8s.io/kubernetes $KUBE_VERSION"
         grep -o 'k8s.io/[a-z0-9-]* => ./staging' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
       } >"$src/go.mod"
-      echo 'package tools' >"$src/tools.go"
-      (cd "$src" && go mod tidy >/dev/null 2>&1 || true)
     fi
     local pkg=k8s.io/kubernetes/cmd/$name
-    (cd "$src" && go get "$pkg@$KUBE_VERSION" >/dev/null 2>&1 || true)
+    (cd "$src" && go get "$pkg@$KUBE_VERSION")
     local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION"
     ld+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${KUBE_MINOR#1.}"
     ld+=" -X k8s.io/component-base/version.gitTreeState=clean"

@@ -20,6 +20,8 @@ type Resource struct {
 	URN, Parent, Type, Name string
 	Custom                  bool
 	Inputs, Outputs         resource.PropertyMap
+	// Dependencies (URNs) and IgnoreChanges as the program registered them.
+	Dependencies, IgnoreChanges []string
 }
 
 // Mocks implements pulumi.MockResourceMonitor.
@@ -132,6 +134,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.resources = append(m.resources, Resource{
 		URN: urn(parent, args.TypeToken, args.Name), Parent: parent,
 		Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: in, Outputs: out,
+		Dependencies: args.RegisterRPC.GetDependencies(), IgnoreChanges: args.RegisterRPC.GetIgnoreChanges(),
 	})
 	if !args.Custom {
 		id = ""
@@ -213,3 +216,30 @@ func plain(v resource.PropertyValue) string {
 
 // Plain is plain for callers outside the package.
 func Plain(v resource.PropertyValue) string { return plain(v) }
+
+// Run evaluates program on fresh mocks with the given full-key config.
+func Run(program pulumi.RunFunc, project, stack, subnetCIDR string, config map[string]string) (*Mocks, error) {
+	m := New(subnetCIDR)
+	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, m),
+		func(info *pulumi.RunInfo) { info.Config = config })
+	return m, err
+}
+
+// ByType are the registered resources of one type token.
+func (m *Mocks) ByType(typ string) []Resource {
+	var out []Resource
+	for _, r := range m.Resources() {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Open looks through secret wrappers, for tests that inspect structure.
+func Open(v resource.PropertyValue) resource.PropertyValue {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v
+}

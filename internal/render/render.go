@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tacker-cilium/tacker-cilium/internal/mocks"
@@ -35,15 +34,11 @@ func Evaluate(root, stack string) (*mocks.Mocks, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration of stack %q:\n%w", stack, err)
 	}
-	m := mocks.New(raw["nodeCidr"])
 	full := map[string]string{}
 	for k, v := range raw {
 		full[stacks.Key(k)] = v
 	}
-	err = pulumi.RunErr(stacks.Program,
-		pulumi.WithMocks(stacks.Namespace, stack, m),
-		func(info *pulumi.RunInfo) { info.Config = full })
-	return m, err
+	return mocks.Run(stacks.Program, stacks.Namespace, stack, raw["nodeCidr"], full)
 }
 
 // Node is one rendered node.
