@@ -2,8 +2,12 @@
 STACK ?= multinode
 OUT   ?= out
 
-.PHONY: all tools test unit render bench vet lint
-all: vet test
+.PHONY: all plugin tools test unit render bench vet lint
+all: plugin vet test
+
+# The Tacker provider plugin, where Pulumi.yaml (plugins.providers) points.
+plugin:
+	go build -o bin/pulumi-resource-tacker ./cmd/pulumi-resource-tacker
 
 # Installs and builds the tools the tests drive (cached by version in .tools/).
 tools:

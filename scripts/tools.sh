@@ -23,6 +23,13 @@ KUBE_MINOR=$(matrix default kubernetes)
 KUBE_VERSION=v$(matrix kubernetes "$KUBE_MINOR")
 CILIUM_VERSION=$(matrix cilium "$(matrix default cilium)")
 HELM_VERSION=v3.21.4
+PULUMI_VERSION=v3.276.0
+# pulumi-kubernetes' provider module carries no tags of its own: this commit
+# of github.com/pulumi/pulumi-kubernetes is the one the proxy serves. It
+# reports itself as the SDK's version (KUBE_PROVIDER_REPORTS), the one that
+# the program's github.com/pulumi/pulumi-kubernetes/sdk/v4 asks the engine for.
+KUBE_PROVIDER_MODULE=v4.0.0-20260115033456-f47bc2d6f199
+KUBE_PROVIDER_REPORTS=4.32.0
 APT_PACKAGES=(cloud-init shellcheck etcd-server python3-tackerclient python3-tosca-parser)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
@@ -95,6 +102,89 @@ fetch_cilium_chart() {
   ln -sfn "$link" "$TOOLS_DIR/cilium-chart"
 }
 
+# build_pulumi: the Pulumi CLI from a throw-away module requiring pkg and sdk
+# at one version, with pkg's one non-local replace copied (replaces of a
+# dependency do not apply). The version is stamped so that the Automation
+# API's minimum-version check can read it.
+build_pulumi() {
+  local dir=$TOOLS_DIR/pulumi-$PULUMI_VERSION
+  if [ ! -x "$dir/pulumi" ]; then
+    log "building pulumi $PULUMI_VERSION (about 8 minutes when cold)"
+    local src=$TOOLS_DIR/src/pulumi-$PULUMI_VERSION
+    mkdir -p "$src" "$dir"
+    if [ ! -f "$src/go.mod" ]; then
+      cat >"$src/go.mod" <<EOF
+module pulumitools
+
+go 1.26
+
+require (
+	github.com/pulumi/pulumi/pkg/v3 $PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 $PULUMI_VERSION
+)
+
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+EOF
+    fi
+    local pkg=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+    (cd "$src" && go get "$pkg@$PULUMI_VERSION")
+    (cd "$src" && CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      -o "$dir/pulumi.tmp" "$pkg") && mv "$dir/pulumi.tmp" "$dir/pulumi"
+  fi
+  ln -sf "$dir/pulumi" "$BIN/pulumi"
+}
+
+# build_kube_provider: pulumi-resource-kubernetes. Its main package embeds a
+# schema-embed.json that upstream generates, so the package is copied into a
+# throw-away module, its generate.go run with VERSION set, then built.
+build_kube_provider() {
+  local tag=$KUBE_PROVIDER_REPORTS-${KUBE_PROVIDER_MODULE##*-}
+  local dir=$TOOLS_DIR/pulumi-resource-kubernetes-$tag
+  if [ ! -x "$dir/pulumi-resource-kubernetes" ]; then
+    log "building pulumi-resource-kubernetes $KUBE_PROVIDER_REPORTS (module $KUBE_PROVIDER_MODULE; about 8 minutes when cold)"
+    local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
+    local src=$TOOLS_DIR/src/pulumi-resource-kubernetes-$tag up
+    up=$(go mod download -json "$mod@$KUBE_PROVIDER_MODULE" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+    mkdir -p "$src" "$dir"
+    if [ ! -f "$src/go.mod" ]; then
+      cp "$up"/cmd/pulumi-resource-kubernetes/{main.go,generate.go,schema.json,terraform-mapping.json} "$src/"
+      chmod u+w "$src"/*
+      printf 'module kubeprovider\n\ngo 1.26\n\nrequire %s %s\n' "$mod" "$KUBE_PROVIDER_MODULE" >"$src/go.mod"
+    fi
+    (cd "$src" && go get "$mod/pkg/provider@$KUBE_PROVIDER_MODULE")
+    # generate.go is tagged ignore: its import is added at the version the
+    # provider already builds with, so nothing else moves.
+    local pkgv
+    pkgv=$(cd "$src" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)
+    (cd "$src" && go get "github.com/pulumi/pulumi/pkg/v3/codegen/schema@$pkgv")
+    (cd "$src" && VERSION=$KUBE_PROVIDER_REPORTS go run ./generate.go)
+    (cd "$src" && CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w -X $mod/pkg/version.Version=$KUBE_PROVIDER_REPORTS" \
+      -o "$dir/pulumi-resource-kubernetes.tmp" .) && mv "$dir/pulumi-resource-kubernetes.tmp" "$dir/pulumi-resource-kubernetes"
+  fi
+  ln -sf "$dir/pulumi-resource-kubernetes" "$BIN/pulumi-resource-kubernetes"
+}
+
+# install_keystone: a real Keystone for the Tacker provider's tests
+# (tests/tacker): Debian's keystone on PostgreSQL (SQLite breaks under
+# uwsgi's threads), uwsgi with its python3 plugin, and python-tackerclient's
+# `openstack vim` commands as the reference client. The tests start and stop
+# their own PostgreSQL (Unix socket only) and Keystone (loopback port);
+# services the packages may start are not used.
+KEYSTONE_PACKAGES=(keystone postgresql python3-psycopg2 uwsgi-core uwsgi-plugin-python3 python3-openstackclient python3-tackerclient)
+install_keystone() {
+  local missing=()
+  for p in "${KEYSTONE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "apt install ${missing[*]} (Keystone for tests/tacker; about 2 minutes)"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 want=${*:-all}
 for w in $want; do
   case $w in
@@ -102,8 +192,13 @@ for w in $want; do
     kubeadm) build_kube kubeadm ;;
     helm) build_helm ;;
     chart) fetch_cilium_chart ;;
-    all) install_apt; fetch_cilium_chart; build_kube kubeadm; build_helm ;;
-    *) log "unknown tool $w (apt kubeadm helm chart all)"; exit 2 ;;
+    pulumi) build_pulumi ;;
+    kube-provider) build_kube_provider ;;
+    kube-apiserver) build_kube kube-apiserver ;;
+    kube-controller-manager) build_kube kube-controller-manager ;;
+    keystone) install_keystone ;;
+    all) install_apt; install_keystone; fetch_cilium_chart; build_kube kubeadm; build_helm; build_kube kube-apiserver; build_kube kube-controller-manager; build_pulumi; build_kube_provider ;;
+    *) log "unknown tool $w (apt kubeadm helm chart pulumi kube-provider kube-apiserver kube-controller-manager keystone all)"; exit 2 ;;
   esac
 done
 log "ready in $BIN"

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,9 @@ type Config struct {
 	KubernetesRepo    string `key:"kubernetesRepo"`
 	CRIORepo          string `key:"crioRepo"`
 
-	ClusterName string `key:"clusterName"`
+	ClusterName string        `key:"clusterName"`
+	ClusterID   int           `key:"clusterId"`
+	Clusters    []ClusterSpec `key:"clusters"`
 
 	ControlPlaneCount      int    `key:"controlPlaneCount"`
 	ControlPlaneFlavor     string `key:"controlPlaneFlavor"`
@@ -61,6 +64,17 @@ type Config struct {
 	KubeProxyReplacement bool   `key:"kubeProxyReplacement"`
 
 	BootstrapTokenTTL string `key:"bootstrapTokenTtl"`
+
+	NetworkMTU       int            `key:"networkMtu"`
+	CiliumChartRepo  string         `key:"ciliumChartRepo"`
+	CiliumChartPath  string         `key:"ciliumChartPath"`
+	CiliumWait       bool           `key:"ciliumWait"`
+	HubbleUI         bool           `key:"hubbleUi"`
+	CiliumValues     map[string]any `key:"ciliumValues"`
+	MeshServiceType  string         `key:"clusterMeshServiceType"`
+	MaxMeshClusters  int            `key:"maxConnectedClusters"`
+	MeshPeers        []string       `key:"meshPeers"`
+	MeshCAOwner      string         `key:"meshCaOwner"`
 
 	// Versions is the matrix entry of the three version keys, set by Validate.
 	Versions versions.Combination `key:"-"`
@@ -103,12 +117,10 @@ func Decode(raw map[string]string) (*Config, error) {
 				errs = append(errs, fmt.Errorf("%s: %q is not true or false", Key(key), s))
 			}
 			f.SetBool(b)
-		case reflect.Slice:
-			var list []string
-			if err := json.Unmarshal([]byte(s), &list); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %q is not a list of strings", Key(key), s))
+		case reflect.Slice, reflect.Map:
+			if err := json.Unmarshal([]byte(s), f.Addr().Interface()); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %q is not %s", Key(key), s, shapes[f.Type().String()]))
 			}
-			f.Set(reflect.ValueOf(list))
 		}
 	}
 	for key := range raw {
@@ -122,17 +134,74 @@ func Decode(raw map[string]string) (*Config, error) {
 	return &c, nil
 }
 
+var shapes = map[string]string{
+	"[]string":                 "a list of strings",
+	"[]stacks.ClusterSpec":     "a list of clusters ({name, id, nodeCidr, podCidr, ...})",
+	"map[string]interface {}": "an object of Helm values",
+}
+
 var (
 	dnsLabel        = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 	serverGroupPols = []string{"soft-anti-affinity", "anti-affinity", "soft-affinity", "affinity"}
 )
+
+// ClusterSpec is one cluster of a stack. In config, `clusters` lists them;
+// fields left out take the top-level key of the same name.
+type ClusterSpec struct {
+	Name              string `json:"name"`
+	ID                int    `json:"id"`
+	NodeCIDR          string `json:"nodeCidr"`
+	PodCIDR           string `json:"podCidr"`
+	ServiceCIDR       string `json:"serviceCidr"`
+	ControlPlaneCount *int   `json:"controlPlaneCount,omitempty"`
+	WorkerCount       *int   `json:"workerCount,omitempty"`
+
+	keyPrefix string // "" for the top-level keys, "clusters[i]." for an entry
+}
+
+// Key is the config key of one of the cluster's fields, as the user wrote it.
+func (s ClusterSpec) Key(field string) string { return Key(s.keyPrefix + field) }
+
+// ControlPlanes and Workers are the resolved node counts.
+func (s ClusterSpec) ControlPlanes() int { return *s.ControlPlaneCount }
+func (s ClusterSpec) Workers() int       { return *s.WorkerCount }
+
+// ClusterSpecs are the clusters of the stack with every field resolved:
+// the `clusters` entries, or one cluster from the top-level keys.
+func (c *Config) ClusterSpecs() []ClusterSpec {
+	if len(c.Clusters) == 0 {
+		cp, w := c.ControlPlaneCount, c.WorkerCount
+		return []ClusterSpec{{Name: c.ClusterName, ID: c.ClusterID, NodeCIDR: c.NodeCIDR, PodCIDR: c.PodCIDR,
+			ServiceCIDR: c.ServiceCIDR, ControlPlaneCount: &cp, WorkerCount: &w}}
+	}
+	out := make([]ClusterSpec, len(c.Clusters))
+	for i, s := range c.Clusters {
+		s.keyPrefix = fmt.Sprintf("clusters[%d].", i)
+		if s.ServiceCIDR == "" {
+			s.ServiceCIDR = c.ServiceCIDR
+		}
+		if s.ControlPlaneCount == nil {
+			n := c.ControlPlaneCount
+			s.ControlPlaneCount = &n
+		}
+		if s.WorkerCount == nil {
+			n := c.WorkerCount
+			s.WorkerCount = &n
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// Meshed reports whether the stack's clusters join a Cluster Mesh.
+func (c *Config) Meshed() bool { return len(c.Clusters) > 1 || len(c.MeshPeers) > 0 }
 
 // Validate checks every key and returns all problems at once, each naming
 // the key, the bad value and what would be accepted.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key string, value any, accepted string) {
-		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", Key(key), quote(value), accepted))
+		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
 	}
 
 	combo, err := versions.Resolve(c.KubernetesVersion, c.CRIOVersion, c.CiliumVersion)
@@ -141,22 +210,13 @@ func (c *Config) Validate() error {
 	}
 	c.Versions = combo
 
-	if len(c.ClusterName) > 32 || !dnsLabel.MatchString(c.ClusterName) {
-		bad("clusterName", c.ClusterName, "use at most 32 lowercase letters, digits and dashes, starting and ending with a letter or digit")
-	}
-	if c.ControlPlaneCount != 1 && c.ControlPlaneCount != 3 {
-		bad("controlPlaneCount", c.ControlPlaneCount, "use 1, or 3 for an etcd quorum")
-	}
-	if c.WorkerCount < 0 {
-		bad("workerCount", c.WorkerCount, "use 0 or more")
-	}
 	for _, k := range []struct{ key, v string }{
 		{"controlPlaneFlavor", c.ControlPlaneFlavor}, {"workerFlavor", c.WorkerFlavor},
 		{"controlPlaneImage", c.ControlPlaneImage}, {"workerImage", c.WorkerImage},
 		{"sshUser", c.SSHUser}, {"externalNetwork", c.ExternalNetwork},
 	} {
 		if strings.TrimSpace(k.v) == "" {
-			bad(k.key, k.v, "give a non-empty name")
+			bad(Key(k.key), k.v, "give a non-empty name")
 		}
 	}
 	for _, k := range []struct {
@@ -164,40 +224,18 @@ func (c *Config) Validate() error {
 		v   int
 	}{{"controlPlaneVolumeSize", c.ControlPlaneVolumeSize}, {"workerVolumeSize", c.WorkerVolumeSize}} {
 		if k.v < 0 {
-			bad(k.key, k.v, "use 0 to boot from the image, or a size in GB")
+			bad(Key(k.key), k.v, "use 0 to boot from the image, or a size in GB")
 		}
 	}
-	if !contains(serverGroupPols, c.ServerGroupPolicy) {
-		bad("serverGroupPolicy", c.ServerGroupPolicy, "use one of "+strings.Join(serverGroupPols, ", "))
+	if !slices.Contains(serverGroupPols, c.ServerGroupPolicy) {
+		bad(Key("serverGroupPolicy"), c.ServerGroupPolicy, "use one of "+strings.Join(serverGroupPols, ", "))
 	}
 	if (c.ExistingNetworkID == "") != (c.ExistingSubnetID == "") {
 		errs = append(errs, fmt.Errorf("%s and %s: give both to reuse a network, or neither to create one (got %q and %q)",
 			Key("existingNetworkId"), Key("existingSubnetId"), c.ExistingNetworkID, c.ExistingSubnetID))
 	}
-
-	prefixes := map[string]netip.Prefix{}
-	for _, k := range []struct{ key, v string }{{"nodeCidr", c.NodeCIDR}, {"podCidr", c.PodCIDR}, {"serviceCidr", c.ServiceCIDR}} {
-		p, err := parseCIDR(k.v)
-		if err != nil {
-			bad(k.key, k.v, "give an IPv4 CIDR such as 10.0.0.0/24 (network address, no host bits)")
-			continue
-		}
-		prefixes[k.key] = p
-	}
-	pairs := [][2]string{{"nodeCidr", "podCidr"}, {"nodeCidr", "serviceCidr"}, {"podCidr", "serviceCidr"}}
-	for _, p := range pairs {
-		a, okA := prefixes[p[0]]
-		b, okB := prefixes[p[1]]
-		if okA && okB && a.Overlaps(b) {
-			errs = append(errs, fmt.Errorf("%s %q and %s %q overlap; node, pod and service ranges must be disjoint",
-				Key(p[0]), a, Key(p[1]), b))
-		}
-	}
-	if p, ok := prefixes["nodeCidr"]; ok {
-		// Neutron keeps the network, gateway, DHCP and broadcast addresses.
-		if hosts := 1<<(32-p.Bits()) - 4; hosts < c.ControlPlaneCount+c.WorkerCount {
-			bad("nodeCidr", c.NodeCIDR, fmt.Sprintf("it holds %d node addresses, fewer than the %d nodes; use a larger subnet", hosts, c.ControlPlaneCount+c.WorkerCount))
-		}
+	if c.ExistingNetworkID != "" && len(c.Clusters) > 1 {
+		bad(Key("existingNetworkId"), c.ExistingNetworkID, "reuse a network with one cluster only; each cluster of "+Key("clusters")+" gets its own subnet")
 	}
 
 	for _, k := range []struct {
@@ -210,40 +248,148 @@ func (c *Config) Validate() error {
 		{"nodePortAllowedCidrs", c.NodePortAllowedCIDRs, ""},
 	} {
 		if len(k.v) == 0 && k.empty != "" {
-			bad(k.key, k.v, k.empty)
+			bad(Key(k.key), k.v, k.empty)
 		}
 		for _, s := range k.v {
 			if _, err := parseCIDR(s); err != nil {
-				bad(k.key, s, "each entry must be an IPv4 CIDR such as 203.0.113.0/24")
+				bad(Key(k.key), s, "each entry must be an IPv4 CIDR such as 203.0.113.0/24")
 			}
 		}
 	}
 	for _, s := range c.DNSServers {
 		if a, err := netip.ParseAddr(s); err != nil || !a.Is4() {
-			bad("dnsServers", s, "each entry must be an IPv4 address")
+			bad(Key("dnsServers"), s, "each entry must be an IPv4 address")
 		}
 	}
 	if c.NodePortRange != "" {
 		if _, _, err := ParsePortRange(c.NodePortRange); err != nil {
-			bad("nodePortRange", c.NodePortRange, "use FROM-TO within 1-65535, such as 30000-32767, or leave it empty to keep NodePorts closed")
+			bad(Key("nodePortRange"), c.NodePortRange, "use FROM-TO within 1-65535, such as 30000-32767, or leave it empty to keep NodePorts closed")
 		} else if len(c.NodePortAllowedCIDRs) == 0 {
-			bad("nodePortAllowedCidrs", c.NodePortAllowedCIDRs, "list who may reach "+Key("nodePortRange"))
+			bad(Key("nodePortAllowedCidrs"), c.NodePortAllowedCIDRs, "list who may reach "+Key("nodePortRange"))
 		}
 	}
 
-	if !contains([]string{"native", "tunnel"}, c.RoutingMode) {
-		bad("routingMode", c.RoutingMode, "use native or tunnel")
+	if !slices.Contains([]string{"native", "tunnel"}, c.RoutingMode) {
+		bad(Key("routingMode"), c.RoutingMode, "use native or tunnel")
+	} else if c.Meshed() && c.RoutingMode != "tunnel" {
+		bad(Key("routingMode"), c.RoutingMode, "a Cluster Mesh needs tunnel: Neutron routers do not route one cluster's pod CIDR to the other's nodes")
 	}
-	if !contains([]string{"vxlan", "geneve"}, c.TunnelProtocol) {
-		bad("tunnelProtocol", c.TunnelProtocol, "use vxlan or geneve")
+	if !slices.Contains([]string{"vxlan", "geneve"}, c.TunnelProtocol) {
+		bad(Key("tunnelProtocol"), c.TunnelProtocol, "use vxlan or geneve")
 	}
-	if !contains([]string{"none", "wireguard"}, c.Encryption) {
-		bad("encryption", c.Encryption, "use none or wireguard")
+	if !slices.Contains([]string{"none", "wireguard"}, c.Encryption) {
+		bad(Key("encryption"), c.Encryption, "use none or wireguard")
 	}
 	if d, err := time.ParseDuration(c.BootstrapTokenTTL); err != nil || d < 0 {
-		bad("bootstrapTokenTtl", c.BootstrapTokenTTL, "use a duration such as 24h, or 0s for a token that never expires")
+		bad(Key("bootstrapTokenTtl"), c.BootstrapTokenTTL, "use a duration such as 24h, or 0s for a token that never expires")
 	}
+	if c.NetworkMTU != 0 && (c.NetworkMTU < 1280 || c.NetworkMTU > 9216) {
+		bad(Key("networkMtu"), c.NetworkMTU, "use 0 to take the network's MTU, or 1280-9216")
+	}
+	if c.CiliumChartPath == "" && !strings.HasPrefix(c.CiliumChartRepo, "https://") && !strings.HasPrefix(c.CiliumChartRepo, "http://") {
+		bad(Key("ciliumChartRepo"), c.CiliumChartRepo, "give the http(s) URL of a Helm repository, or set ciliumChartPath")
+	}
+	if !slices.Contains([]string{"NodePort", "LoadBalancer"}, c.MeshServiceType) {
+		bad(Key("clusterMeshServiceType"), c.MeshServiceType, "use NodePort or LoadBalancer")
+	}
+	if c.MaxMeshClusters != 255 && c.MaxMeshClusters != 511 {
+		bad(Key("maxConnectedClusters"), c.MaxMeshClusters, "use 255 or 511, the same in every meshed cluster")
+	}
+	for _, p := range c.MeshPeers {
+		if strings.Count(p, "/") != 2 {
+			bad(Key("meshPeers"), p, "name each peer stack as <organization>/<project>/<stack>")
+		}
+	}
+	if c.MeshCAOwner != "" && !slices.Contains(c.MeshPeers, c.MeshCAOwner) {
+		bad(Key("meshCaOwner"), c.MeshCAOwner, "leave it empty when this stack owns the mesh CA, or name one of "+Key("meshPeers"))
+	}
+
+	specs := c.ClusterSpecs()
+	for _, s := range specs {
+		errs = append(errs, c.validateCluster(s)...)
+	}
+	errs = append(errs, c.validateMesh(specs)...)
 	return errors.Join(errs...)
+}
+
+// validateCluster checks one cluster's own keys.
+func (c *Config) validateCluster(s ClusterSpec) []error {
+	var errs []error
+	bad := func(key string, value any, accepted string) {
+		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
+	}
+	nameKey := s.Key("name")
+	if s.keyPrefix == "" {
+		nameKey = Key("clusterName")
+	}
+	if len(s.Name) > 32 || !dnsLabel.MatchString(s.Name) {
+		bad(nameKey, s.Name, "use at most 32 lowercase letters, digits and dashes, starting and ending with a letter or digit")
+	}
+	idKey := s.Key("id")
+	if s.keyPrefix == "" {
+		idKey = Key("clusterId")
+	}
+	if s.ID < 1 || s.ID > c.MaxMeshClusters {
+		bad(idKey, s.ID, fmt.Sprintf("use 1-%d (%s)", c.MaxMeshClusters, Key("maxConnectedClusters")))
+	}
+	cpKey, wKey := s.Key("controlPlaneCount"), s.Key("workerCount")
+	if s.ControlPlanes() != 1 && s.ControlPlanes() != 3 {
+		bad(cpKey, s.ControlPlanes(), "use 1, or 3 for an etcd quorum")
+	}
+	if s.Workers() < 0 {
+		bad(wKey, s.Workers(), "use 0 or more")
+	}
+
+	prefixes := map[string]netip.Prefix{}
+	for _, k := range []struct{ field, v string }{{"nodeCidr", s.NodeCIDR}, {"podCidr", s.PodCIDR}, {"serviceCidr", s.ServiceCIDR}} {
+		p, err := parseCIDR(k.v)
+		if err != nil {
+			bad(s.Key(k.field), k.v, "give an IPv4 CIDR such as 10.0.0.0/24 (network address, no host bits)")
+			continue
+		}
+		prefixes[k.field] = p
+	}
+	for _, pair := range [][2]string{{"nodeCidr", "podCidr"}, {"nodeCidr", "serviceCidr"}, {"podCidr", "serviceCidr"}} {
+		a, okA := prefixes[pair[0]]
+		b, okB := prefixes[pair[1]]
+		if okA && okB && a.Overlaps(b) {
+			errs = append(errs, fmt.Errorf("%s %q and %s %q overlap; node, pod and service ranges must be disjoint",
+				s.Key(pair[0]), a, s.Key(pair[1]), b))
+		}
+	}
+	if p, ok := prefixes["nodeCidr"]; ok {
+		// Neutron keeps the network, gateway, DHCP and broadcast addresses.
+		if hosts := 1<<(32-p.Bits()) - 4; hosts < s.ControlPlanes()+s.Workers() {
+			bad(s.Key("nodeCidr"), s.NodeCIDR, fmt.Sprintf("it holds %d node addresses, fewer than the %d nodes; use a larger subnet", hosts, s.ControlPlanes()+s.Workers()))
+		}
+	}
+	return errs
+}
+
+// validateMesh checks what clusters of one mesh must not share: Cilium
+// tells clusters apart by name and id, and routes by pod CIDR; the node
+// subnets hang off one router.
+func (c *Config) validateMesh(specs []ClusterSpec) []error {
+	var errs []error
+	for i, a := range specs {
+		for _, b := range specs[i+1:] {
+			if a.Name == b.Name {
+				errs = append(errs, fmt.Errorf("%s and %s: clusters %q and %q have the same name; each cluster of a mesh needs its own", a.Key("name"), b.Key("name"), a.Name, b.Name))
+			}
+			if a.ID == b.ID {
+				errs = append(errs, fmt.Errorf("%s and %s: clusters %q and %q both have cluster id %d; each cluster of a mesh needs its own", a.Key("id"), b.Key("id"), a.Name, b.Name, a.ID))
+			}
+			for _, f := range []struct{ field, x, y string }{{"podCidr", a.PodCIDR, b.PodCIDR}, {"nodeCidr", a.NodeCIDR, b.NodeCIDR}} {
+				pa, errA := parseCIDR(f.x)
+				pb, errB := parseCIDR(f.y)
+				if errA == nil && errB == nil && pa.Overlaps(pb) {
+					errs = append(errs, fmt.Errorf("%s %q of cluster %q and %s %q of cluster %q overlap; meshed clusters need disjoint ranges",
+						a.Key(f.field), f.x, a.Name, b.Key(f.field), f.y, b.Name))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // ParsePortRange reads "FROM-TO".
@@ -266,15 +412,6 @@ func parseCIDR(s string) (netip.Prefix, error) {
 		return p, fmt.Errorf("%q is not an IPv4 network address", s)
 	}
 	return p, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func quote(v any) string {

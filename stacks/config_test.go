@@ -181,6 +181,6 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 	data, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	for _, k := range Keys() {
-		require.Contains(t, string(data), "`"+k+"`", "README.md configuration reference lacks %s", k)
+		require.True(t, strings.Contains(string(data), "| `"+k+"` |"), "README.md configuration reference lacks %s", k)
 	}
 }

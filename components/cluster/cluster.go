@@ -7,6 +7,7 @@ package cluster
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi-openstack/sdk/v3/go/openstack/compute"
 	"github.com/pulumi/pulumi-openstack/sdk/v3/go/openstack/images"
 	"github.com/pulumi/pulumi-openstack/sdk/v3/go/openstack/networking"
@@ -92,6 +93,26 @@ type Cluster struct {
 	CACertHash           pulumi.StringOutput
 	SSHPrivateKey        pulumi.StringOutput // secret; empty with an existing keypair
 	Nodes                []*Node
+	// SSH reaches the first control plane, as its readiness gate does.
+	SSH remote.ConnectionArgs
+}
+
+// NodeIPs are the fixed IPs of every node.
+func (c *Cluster) NodeIPs() pulumi.StringArrayOutput {
+	var ips pulumi.StringArray
+	for _, n := range c.Nodes {
+		ips = append(ips, n.IP)
+	}
+	return ips.ToStringArrayOutput()
+}
+
+// Gates are the readiness gates of every node.
+func (c *Cluster) Gates() []pulumi.Resource {
+	var gs []pulumi.Resource
+	for _, n := range c.Nodes {
+		gs = append(gs, n.Gate)
+	}
+	return gs
 }
 
 // New creates the cluster.
@@ -268,6 +289,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		if node.Gate, err = newGate(ctx, node.Name, gate, parent); err != nil {
 			return nil, err
+		}
+		if p == first {
+			c.SSH = gate.connection()
 		}
 		c.Nodes = append(c.Nodes, node)
 	}

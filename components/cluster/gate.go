@@ -29,6 +29,16 @@ type gateArgs struct {
 // newGate is the one SSH step of a node: it ends when cloud-init has. It is
 // re-run when the VM is replaced.
 func newGate(ctx *pulumi.Context, name string, g gateArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+	return remote.NewCommand(ctx, name+"-ready", &remote.CommandArgs{
+		Connection: g.connection(),
+		Create:     pulumi.String(readinessScript),
+		Triggers:   pulumi.Array{g.VM.ID()},
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{g.VM}))...)
+}
+
+// connection is how the gate logs in: straight to a floating IP, or through
+// the first control plane to a worker's fixed IP.
+func (g gateArgs) connection() remote.ConnectionArgs {
 	conn := remote.ConnectionArgs{
 		Host:           g.Host,
 		User:           pulumi.String(g.User),
@@ -42,9 +52,5 @@ func newGate(ctx *pulumi.Context, name string, g gateArgs, opts ...pulumi.Resour
 			DialErrorLimit: pulumi.Int(-1), PerDialTimeout: pulumi.Int(30),
 		}
 	}
-	return remote.NewCommand(ctx, name+"-ready", &remote.CommandArgs{
-		Connection: conn,
-		Create:     pulumi.String(readinessScript),
-		Triggers:   pulumi.Array{g.VM.ID()},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{g.VM}))...)
+	return conn
 }

@@ -11,54 +11,20 @@ import (
 	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
+
+	"github.com/tacker-cilium/tacker-cilium/internal/pki"
 )
 
-// Validity of the generated CAs and of the admin certificate, in hours:
-// kubeadm's own defaults (CAs 10 years, client certificates 1 year).
-const (
-	caValidityHours    = 87600
-	adminValidityHours = 8760
-)
-
-// keyPair is a private key and, for a CA, its self-signed certificate.
-type keyPair struct {
-	KeyPem  pulumi.StringOutput // secret
-	PubPem  pulumi.StringOutput
-	CertPem pulumi.StringOutput
-}
+// Validity of the admin certificate, in hours: kubeadm's default for
+// client certificates (1 year).
+const adminValidityHours = 8760
 
 // identity is everything a node needs to join that the program makes
 // before any VM exists: the shared PKI and the bootstrap token.
 type identity struct {
-	CA, FrontProxyCA, EtcdCA, ServiceAccount keyPair
+	CA, FrontProxyCA, EtcdCA, ServiceAccount pki.KeyPair
 	Token                                    pulumi.StringOutput // secret, "id.secret"
 	CACertHash                               pulumi.StringOutput
-}
-
-func newKey(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*tls.PrivateKey, error) {
-	return tls.NewPrivateKey(ctx, name, &tls.PrivateKeyArgs{
-		Algorithm:  pulumi.String("ECDSA"),
-		EcdsaCurve: pulumi.String("P256"),
-	}, opts...)
-}
-
-func newCA(ctx *pulumi.Context, name, commonName string, opts ...pulumi.ResourceOption) (keyPair, error) {
-	key, err := newKey(ctx, name, opts...)
-	if err != nil {
-		return keyPair{}, err
-	}
-	cert, err := tls.NewSelfSignedCert(ctx, name, &tls.SelfSignedCertArgs{
-		PrivateKeyPem:       key.PrivateKeyPem,
-		IsCaCertificate:     pulumi.Bool(true),
-		ValidityPeriodHours: pulumi.Int(caValidityHours),
-		Subject:             &tls.SelfSignedCertSubjectArgs{CommonName: pulumi.String(commonName)},
-		AllowedUses:         pulumi.ToStringArray([]string{"cert_signing", "crl_signing", "digital_signature", "key_encipherment"}),
-		SetSubjectKeyId:     pulumi.Bool(true),
-	}, opts...)
-	if err != nil {
-		return keyPair{}, err
-	}
-	return keyPair{KeyPem: key.PrivateKeyPem, PubPem: key.PublicKeyPem, CertPem: cert.CertPem}, nil
 }
 
 // newIdentity makes the three CAs kubeadm expects (common names as kubeadm
@@ -67,22 +33,22 @@ func newIdentity(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption
 	var id identity
 	var err error
 	for _, ca := range []struct {
-		kp         *keyPair
+		kp         *pki.KeyPair
 		suffix, cn string
 	}{
 		{&id.CA, "ca", "kubernetes"},
 		{&id.FrontProxyCA, "front-proxy-ca", "front-proxy-ca"},
 		{&id.EtcdCA, "etcd-ca", "etcd-ca"},
 	} {
-		if *ca.kp, err = newCA(ctx, name+"-"+ca.suffix, ca.cn, opts...); err != nil {
+		if *ca.kp, err = pki.NewCA(ctx, name+"-"+ca.suffix, ca.cn, opts...); err != nil {
 			return nil, err
 		}
 	}
-	sa, err := newKey(ctx, name+"-sa", opts...)
+	sa, err := pki.NewKey(ctx, name+"-sa", opts...)
 	if err != nil {
 		return nil, err
 	}
-	id.ServiceAccount = keyPair{KeyPem: sa.PrivateKeyPem, PubPem: sa.PublicKeyPem}
+	id.ServiceAccount = pki.KeyPair{KeyPem: sa.PrivateKeyPem, PubPem: sa.PublicKeyPem}
 
 	// The token id is public (it names the bootstrap Secret); only the
 	// second half is a credential, so only it is a RandomPassword.
@@ -116,8 +82,8 @@ func CACertHash(publicKeyPem string) (string, error) {
 
 // newAdminKubeconfig signs a client certificate in kubeadm's admin group and
 // wraps it in a kubeconfig for server.
-func newAdminKubeconfig(ctx *pulumi.Context, name, clusterName string, ca keyPair, server pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
-	key, err := newKey(ctx, name+"-admin", opts...)
+func newAdminKubeconfig(ctx *pulumi.Context, name, clusterName string, ca pki.KeyPair, server pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	key, err := pki.NewKey(ctx, name+"-admin", opts...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

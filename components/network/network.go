@@ -24,6 +24,11 @@ type Args struct {
 	NodePortAllowedCIDRs []string
 	PodCIDR              string
 	Datapath             Datapath
+	// MeshPeerCIDRs are the node subnets of the other clusters of a mesh.
+	MeshPeerCIDRs []string
+	// Router, when set, is an existing router to attach the new subnet to,
+	// so that the clusters of one stack reach each other's nodes.
+	Router pulumi.StringInput
 }
 
 // Network is the component.
@@ -36,6 +41,9 @@ type Network struct {
 	ExternalNetworkName    pulumi.StringOutput
 	NodeSecGroupID         pulumi.StringOutput
 	ControlPlaneSecGroupID pulumi.StringOutput
+	RouterID               pulumi.StringOutput // empty with an existing network
+	// MTU of the node network, as Neutron reports it.
+	MTU pulumi.IntOutput
 	// Routed is what must exist before a floating IP can be bound to a port
 	// of the subnet: the router interface, when the network is created here.
 	Routed []pulumi.Resource
@@ -63,6 +71,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if args.ExistingNetworkID != "" {
 		n.NetworkID = pulumi.String(args.ExistingNetworkID).ToStringOutput()
 		n.SubnetID = pulumi.String(args.ExistingSubnetID).ToStringOutput()
+		n.RouterID = pulumi.String("").ToStringOutput()
+		existing := networking.LookupNetworkOutput(ctx, networking.LookupNetworkOutputArgs{NetworkId: pulumi.StringPtr(args.ExistingNetworkID)}, parent)
+		n.MTU = existing.Mtu().Elem()
 	} else {
 		net, err := networking.NewNetwork(ctx, name, &networking.NetworkArgs{
 			Name:         pulumi.String(name),
@@ -81,15 +92,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
-		router, err := networking.NewRouter(ctx, name, &networking.RouterArgs{
-			Name:              pulumi.String(name),
-			ExternalNetworkId: extNet.Id(),
-		}, parent)
-		if err != nil {
-			return nil, err
+		routerID := args.Router
+		if routerID == nil {
+			router, err := networking.NewRouter(ctx, name, &networking.RouterArgs{
+				Name:              pulumi.String(name),
+				ExternalNetworkId: extNet.Id(),
+			}, parent)
+			if err != nil {
+				return nil, err
+			}
+			routerID = router.ID()
 		}
 		iface, err := networking.NewRouterInterface(ctx, name, &networking.RouterInterfaceArgs{
-			RouterId: router.ID(),
+			RouterId: routerID,
 			SubnetId: subnet.ID(),
 		}, parent)
 		if err != nil {
@@ -97,6 +112,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 		n.NetworkID = net.ID().ToStringOutput()
 		n.SubnetID = subnet.ID().ToStringOutput()
+		n.RouterID = routerID.ToStringOutput()
+		n.MTU = net.Mtu
 		n.Routed = []pulumi.Resource{iface}
 	}
 
@@ -119,6 +136,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		FromAPICIDRs:      args.APIAllowedCIDRs,
 		FromNodePortCIDRs: args.NodePortAllowedCIDRs,
 		FromPodCIDR:       {args.PodCIDR},
+		FromMeshPeers:     args.MeshPeerCIDRs,
 	}
 	remoteGroups := map[Source]*networking.SecGroup{FromNodes: groups[OnNodes], FromControlPlanes: groups[OnControlPlanes]}
 	for _, r := range Rules(args.Datapath) {
@@ -149,6 +167,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"mtu":                    n.MTU,
 		"networkId":              n.NetworkID,
 		"subnetId":               n.SubnetID,
 		"nodeSecGroupId":         n.NodeSecGroupID,

@@ -161,6 +161,7 @@ func TestEveryRuleComesFromTheTable(t *testing.T) {
 	a := baseArgs()
 	a.Datapath = Datapath{RoutingMode: "tunnel", TunnelProtocol: "vxlan", WireGuard: true, NodePortFrom: 30000, NodePortTo: 32767}
 	a.NodePortAllowedCIDRs = []string{"203.0.113.0/24"}
+	a.MeshPeerCIDRs = []string{"10.21.0.0/24", "10.22.0.0/24"}
 	created := rules(t, build(t, a))
 	want := 0
 	for _, r := range Rules(a.Datapath) {
@@ -171,9 +172,39 @@ func TestEveryRuleComesFromTheTable(t *testing.T) {
 			want += len(a.APIAllowedCIDRs)
 		case FromNodePortCIDRs:
 			want += len(a.NodePortAllowedCIDRs)
+		case FromMeshPeers:
+			want += len(a.MeshPeerCIDRs)
 		default:
 			want++
 		}
 	}
 	require.Len(t, created, want)
+}
+
+func TestMeshPeersReachOnlyTheMeshPorts(t *testing.T) {
+	a := baseArgs()
+	a.Datapath = Datapath{RoutingMode: "tunnel", TunnelProtocol: "vxlan"}
+	a.MeshPeerCIDRs = []string{"10.21.0.0/24"}
+	var fromPeer []rule
+	for _, r := range rules(t, build(t, a)) {
+		if r.Remote == "10.21.0.0/24" {
+			fromPeer = append(fromPeer, r)
+		}
+	}
+	require.ElementsMatch(t, []rule{
+		{"c1-nodes", "tcp", 32379, 32379, "10.21.0.0/24"},
+		{"c1-nodes", "tcp", 4240, 4240, "10.21.0.0/24"},
+		{"c1-nodes", "icmp", 8, 0, "10.21.0.0/24"},
+		{"c1-nodes", "udp", 8472, 8472, "10.21.0.0/24"},
+	}, fromPeer)
+}
+
+func TestSecondClusterSharesTheRouter(t *testing.T) {
+	a := baseArgs()
+	a.Router = pulumi.String("router-east")
+	m := build(t, a)
+	require.Empty(t, m.ByType("openstack:networking/router:Router"))
+	ifaces := m.ByType("openstack:networking/routerInterface:RouterInterface")
+	require.Len(t, ifaces, 1)
+	require.Equal(t, "router-east", mocks.Plain(ifaces[0].Inputs["routerId"]))
 }

@@ -14,10 +14,11 @@ const (
 	FromControlPlanes               // the control-plane security group
 	FromNodes                       // the security group of every node
 	FromPodCIDR                     // pods, when routed natively
+	FromMeshPeers                   // node subnets of the other clusters of a Cluster Mesh
 )
 
 func (s Source) String() string {
-	return [...]string{"ssh-cidrs", "api-cidrs", "nodeport-cidrs", "control-planes", "nodes", "pod-cidr"}[s]
+	return [...]string{"ssh-cidrs", "api-cidrs", "nodeport-cidrs", "control-planes", "nodes", "pod-cidr", "mesh-peers"}[s]
 }
 
 // Target is the security group a rule belongs to.
@@ -66,6 +67,8 @@ const (
 	PortVXLAN        = 8472
 	PortGeneve       = 6081
 	PortWireGuard    = 51871
+	// PortClusterMesh is the clustermesh-apiserver's NodePort.
+	PortClusterMesh = 32379
 )
 
 // Table is every rule the program may create.
@@ -85,6 +88,14 @@ var Table = []Rule{
 	{"pods", "", 0, 0, FromPodCIDR, OnNodes, func(d Datapath) bool { return d.RoutingMode == "native" }},
 	{"wireguard", "udp", PortWireGuard, PortWireGuard, FromNodes, OnNodes, func(d Datapath) bool { return d.WireGuard }},
 	{"nodeports", "tcp", 0, 0, FromNodePortCIDRs, OnNodes, func(d Datapath) bool { return d.NodePortFrom > 0 }},
+	// Cluster Mesh: the peers' agents read this cluster's clustermesh-apiserver,
+	// probe its nodes' health and tunnel to its pods.
+	{"mesh-apiserver", "tcp", PortClusterMesh, PortClusterMesh, FromMeshPeers, OnNodes, always},
+	{"mesh-health", "tcp", PortCiliumHealth, PortCiliumHealth, FromMeshPeers, OnNodes, always},
+	{"mesh-health-icmp", "icmp", 8, 0, FromMeshPeers, OnNodes, always},
+	{"mesh-vxlan", "udp", PortVXLAN, PortVXLAN, FromMeshPeers, OnNodes, tunnel("vxlan")},
+	{"mesh-geneve", "udp", PortGeneve, PortGeneve, FromMeshPeers, OnNodes, tunnel("geneve")},
+	{"mesh-wireguard", "udp", PortWireGuard, PortWireGuard, FromMeshPeers, OnNodes, func(d Datapath) bool { return d.WireGuard }},
 	{"nodeports-udp", "udp", 0, 0, FromNodePortCIDRs, OnNodes, func(d Datapath) bool { return d.NodePortFrom > 0 }},
 }
 

@@ -5,6 +5,7 @@
 package mocks
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -14,6 +15,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
+
+// TenantMTU is the MTU the mocked Neutron gives networks: that of a tenant
+// network on a VXLAN overlay (1500 minus 50 bytes of encapsulation).
+const TenantMTU = 1450.0
 
 // Resource is one registered resource.
 type Resource struct {
@@ -87,6 +92,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		err = locallySignedCert(in, out)
 	case "random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword":
 		out["result"] = resource.NewProperty(randomString(in))
+	case "openstack:networking/network:Network":
+		if !in.HasValue("mtu") {
+			out["mtu"] = resource.NewProperty(TenantMTU)
+		}
 	case "openstack:networking/subnet:Subnet":
 		m.mu.Lock()
 		m.subnets[id] = netip.MustParsePrefix(str("cidr"))
@@ -100,6 +109,13 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		out["address"] = resource.NewProperty(m.floating.String())
 		m.floating = m.floating.Next()
 		m.mu.Unlock()
+	case "kubernetes:core/v1:Secret":
+		// Kubernetes' token controller fills a service-account-token Secret.
+		if str("type") == "kubernetes.io/service-account-token" {
+			out["data"] = resource.NewProperty(resource.PropertyMap{
+				"token": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte(MockSAToken(args.Name)))),
+			})
+		}
 	case "openstack:compute/keypair:Keypair":
 		out["name"] = resource.NewProperty(str("name"))
 	}
@@ -142,6 +158,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, out, nil
 }
 
+// MockSAToken is the token the mocked token controller puts in the
+// service-account-token Secret of that resource name.
+func MockSAToken(secretName string) string { return "mock-sa-token-" + secretName }
+
 // urn is the URN the mock monitor gives a resource, so that children can
 // be linked to the parents named in their registrations.
 func urn(parent, typ, name string) string {
@@ -165,6 +185,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{
 			"id":   resource.NewProperty(strings.ToLower(kind) + "-" + name),
 			"name": resource.NewProperty(name),
+			"mtu":  resource.NewProperty(TenantMTU),
 		}, nil
 	}
 	return nil, fmt.Errorf("mocks: no answer for %s", args.Token)

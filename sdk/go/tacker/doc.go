@@ -1,0 +1,2 @@
+// OpenStack Tacker: Kubernetes clusters registered as VIMs.
+package tacker
