@@ -5,6 +5,7 @@ package cilium
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
@@ -63,7 +64,13 @@ type Cilium struct {
 
 // New installs Cilium.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cilium, error) {
+	if args == nil || args.Profile == nil {
+		return nil, errors.New("cilium: Args.Profile is required")
+	}
 	a := args.withDefaults()
+	if a.ChartVersion == "" && a.ChartPath == "" {
+		return nil, errors.New("cilium: Args.ChartVersion is required to install from a repository (the version matrix's Cilium patch)")
+	}
 	c := &Cilium{}
 	if err := ctx.RegisterComponentResource("tacker-cilium:cilium:Cilium", name, c, opts...); err != nil {
 		return nil, err
@@ -80,12 +87,25 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	extra := a.Extra
-	c.Values = a.Profile.ApplyT(func(p any) (map[string]any, error) {
+	c.Values = a.Profile.ApplyT(func(p any) (pulumi.MapOutput, error) {
 		prof, ok := p.(Profile)
 		if !ok {
-			return nil, fmt.Errorf("cilium: profile is %T, not a Profile", p)
+			return pulumi.MapOutput{}, fmt.Errorf("cilium: profile is %T, not a Profile", p)
 		}
-		return Build(prof).Map(extra)
+		if err := prof.Validate(); err != nil {
+			return pulumi.MapOutput{}, err
+		}
+		m, err := Build(prof).Map(extra)
+		if err != nil {
+			return pulumi.MapOutput{}, err
+		}
+		values := pulumi.ToMap(m).ToMapOutput()
+		// The values then hold the mesh CA's key, whether or not the
+		// profile came as a secret.
+		if prof.Mesh != nil && prof.Mesh.CAKey != "" {
+			values = pulumi.ToSecret(values).(pulumi.MapOutput)
+		}
+		return values, nil
 	}).(pulumi.MapOutput)
 
 	release := &helmv3.ReleaseArgs{

@@ -62,3 +62,14 @@ func Run(t testing.TB, name string, args ...string) (string, error) {
 	out, err := exec.Command(Path(t, name), args...).CombinedOutput()
 	return string(out), err
 }
+
+// Chart is a Helm chart directory of the tools folder (cilium-chart: the
+// chart of the matrix's Cilium release, from its Go module).
+func Chart(t testing.TB, name string) string {
+	t.Helper()
+	dir := filepath.Join(Dir(t), name)
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err != nil {
+		t.Fatalf("chart %s is not in %s: run scripts/tools.sh (it fetches the chart of the pinned release)", name, Dir(t))
+	}
+	return dir
+}
