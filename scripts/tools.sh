@@ -185,6 +185,36 @@ install_keystone() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# install_tosca: python3-tosca-parser 2.6.0-2 ships without its two type
+# definition files, so every parse fails; copies from tosca-parser 2.6.0
+# (Apache-2.0) are kept in scripts/tosca-parser-data/ and put where the
+# package looks for them. python3-heatclient reads the VNF package's Heat
+# templates as `openstack stack create` would.
+TOSCA_PACKAGES=(python3-tosca-parser python3-heatclient python3-yaml)
+install_tosca() {
+  local missing=()
+  for p in "${TOSCA_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt install ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  local dir
+  dir=$(/usr/bin/python3 -c 'import os, toscaparser; print(os.path.dirname(toscaparser.__file__))')
+  local src=$ROOT/scripts/tosca-parser-data
+  local f dst
+  for f in elements/TOSCA_definition_1_0.yaml extensions/nfv/TOSCA_nfv_definition_1_0_0.yaml; do
+    dst=$dir/$f
+    if [ ! -f "$dst" ]; then
+      log "installing ${f##*/} into $dir"
+      $sudo install -m 0644 "$src/${f##*/}" "$dst"
+    fi
+  done
+}
+
 want=${*:-all}
 for w in $want; do
   case $w in
@@ -197,8 +227,9 @@ for w in $want; do
     kube-apiserver) build_kube kube-apiserver ;;
     kube-controller-manager) build_kube kube-controller-manager ;;
     keystone) install_keystone ;;
-    all) install_apt; install_keystone; fetch_cilium_chart; build_kube kubeadm; build_helm; build_kube kube-apiserver; build_kube kube-controller-manager; build_pulumi; build_kube_provider ;;
-    *) log "unknown tool $w (apt kubeadm helm chart pulumi kube-provider kube-apiserver kube-controller-manager keystone all)"; exit 2 ;;
+    tosca) install_tosca ;;
+    all) install_apt; install_tosca; install_keystone; fetch_cilium_chart; build_kube kubeadm; build_helm; build_kube kube-apiserver; build_kube kube-controller-manager; build_pulumi; build_kube_provider ;;
+    *) log "unknown tool $w (apt tosca kubeadm helm chart pulumi kube-provider kube-apiserver kube-controller-manager keystone all)"; exit 2 ;;
   esac
 done
 log "ready in $BIN"
