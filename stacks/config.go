@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -21,6 +22,13 @@ const Namespace = "tacker-cilium"
 // Config is the typed stack configuration. Each field's `key` tag is its
 // config key; defaults are declared once, in Pulumi.yaml's config block.
 type Config struct {
+	// UseCase picks what builds the cluster: OpenStack VMs (multinode), one
+	// node on a devstack (aio), or a Tacker VNF package (vnf-package).
+	UseCase string `key:"useCase"`
+	// Kubeconfig, when set, is an existing cluster: no OpenStack resources,
+	// only Cilium and the VIM. Secret keys are never quoted in errors.
+	Kubeconfig string `key:"kubeconfig" secret:"true"`
+
 	KubernetesVersion string `key:"kubernetesVersion"`
 	CRIOVersion       string `key:"crioVersion"`
 	CiliumVersion     string `key:"ciliumVersion"`
@@ -65,16 +73,32 @@ type Config struct {
 
 	BootstrapTokenTTL string `key:"bootstrapTokenTtl"`
 
-	NetworkMTU       int            `key:"networkMtu"`
-	CiliumChartRepo  string         `key:"ciliumChartRepo"`
-	CiliumChartPath  string         `key:"ciliumChartPath"`
-	CiliumWait       bool           `key:"ciliumWait"`
-	HubbleUI         bool           `key:"hubbleUi"`
-	CiliumValues     map[string]any `key:"ciliumValues"`
-	MeshServiceType  string         `key:"clusterMeshServiceType"`
-	MaxMeshClusters  int            `key:"maxConnectedClusters"`
-	MeshPeers        []string       `key:"meshPeers"`
-	MeshCAOwner      string         `key:"meshCaOwner"`
+	NetworkMTU      int            `key:"networkMtu"`
+	CiliumChartRepo string         `key:"ciliumChartRepo"`
+	CiliumChartPath string         `key:"ciliumChartPath"`
+	CiliumWait      bool           `key:"ciliumWait"`
+	HubbleUI        bool           `key:"hubbleUi"`
+	CiliumValues    map[string]any `key:"ciliumValues"`
+	MeshServiceType string         `key:"clusterMeshServiceType"`
+	MaxMeshClusters int            `key:"maxConnectedClusters"`
+	MeshPeers       []string       `key:"meshPeers"`
+	MeshCAOwner     string         `key:"meshCaOwner"`
+
+	// The all-in-one node: a VM, or an existing host over SSH.
+	AIOMode        string `key:"aioMode"`
+	HostAddress    string `key:"hostAddress"`
+	HostNodeIP     string `key:"hostNodeIp"`
+	HostPrivateKey string `key:"hostPrivateKey" secret:"true"`
+
+	// Registration of each cluster as a Tacker VIM.
+	TackerVim      bool   `key:"tackerVim"`
+	TackerCloud    string `key:"tackerCloud"`
+	TackerEndpoint string `key:"tackerEndpoint"`
+	VimName        string `key:"vimName"`
+	VimProject     string `key:"vimProject"`
+	VimDefault     bool   `key:"vimDefault"`
+	VimUseHelm     bool   `key:"vimUseHelm"`
+	VimClusterRole string `key:"vimClusterRole"`
 
 	// Versions is the matrix entry of the three version keys, set by Validate.
 	Versions versions.Combination `key:"-"`
@@ -135,8 +159,8 @@ func Decode(raw map[string]string) (*Config, error) {
 }
 
 var shapes = map[string]string{
-	"[]string":                 "a list of strings",
-	"[]stacks.ClusterSpec":     "a list of clusters ({name, id, nodeCidr, podCidr, ...})",
+	"[]string":                "a list of strings",
+	"[]stacks.ClusterSpec":    "a list of clusters ({name, id, nodeCidr, podCidr, ...})",
 	"map[string]interface {}": "an object of Helm values",
 }
 
@@ -193,6 +217,96 @@ func (c *Config) ClusterSpecs() []ClusterSpec {
 	return out
 }
 
+var useCases = []string{"multinode", "aio", "vnf-package"}
+
+// OnOpenStack reports whether the stack creates OpenStack resources: not
+// for an existing cluster (kubeconfig) nor an existing host (aio host).
+func (c *Config) OnOpenStack() bool { return c.Kubeconfig == "" && !c.HostMode() }
+
+// HostMode reports whether the all-in-one node is an existing host.
+func (c *Config) HostMode() bool { return c.UseCase == "aio" && c.AIOMode == "host" }
+
+// NodeIP is the address kubelet advertises on an existing host.
+func (c *Config) NodeIP() string {
+	if c.HostNodeIP != "" {
+		return c.HostNodeIP
+	}
+	return c.HostAddress
+}
+
+// validateSource checks the keys of where the cluster comes from: an
+// existing cluster, an existing host, or what the use case creates.
+func (c *Config) validateSource() []error {
+	var errs []error
+	bad := func(key string, value any, accepted string) {
+		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
+	}
+	if c.Kubeconfig != "" {
+		if _, err := parseKubeconfig(c.Kubeconfig); err != nil {
+			// The value is a credential: say what is wrong, never what it is.
+			errs = append(errs, fmt.Errorf("%s: the kubeconfig given is not usable: %v; give an admin kubeconfig whose current context names a cluster with an https server", Key("kubeconfig"), err))
+		}
+		if c.Meshed() {
+			bad(Key("meshPeers"), c.MeshPeers, "a Cluster Mesh needs the node addresses of each cluster; leave "+Key("kubeconfig")+" empty to mesh clusters this program builds")
+		}
+	}
+	if c.UseCase == "aio" {
+		if !slices.Contains([]string{"vm", "host"}, c.AIOMode) {
+			bad(Key("aioMode"), c.AIOMode, "use vm (one VM on the devstack) or host (an existing host over SSH)")
+		}
+		if c.ControlPlaneCount != 1 {
+			bad(Key("controlPlaneCount"), c.ControlPlaneCount, "the aio use case is one node: use 1")
+		}
+		if c.WorkerCount != 0 {
+			bad(Key("workerCount"), c.WorkerCount, "the aio use case is one node: use 0")
+		}
+		if len(c.Clusters) > 0 {
+			bad(Key("clusters"), "["+strconv.Itoa(len(c.Clusters))+" clusters]", "the aio use case is one node: leave it empty")
+		}
+	}
+	if c.HostMode() && c.Kubeconfig == "" {
+		if strings.TrimSpace(c.HostAddress) == "" {
+			bad(Key("hostAddress"), c.HostAddress, "give the address (IP or DNS name) pulumi reaches the host at over SSH")
+		}
+		ip, err := netip.ParseAddr(c.NodeIP())
+		switch {
+		case err != nil || !ip.Is4():
+			bad(Key("hostNodeIp"), c.HostNodeIP, "give the host's IPv4 address kubelet advertises (it defaults to "+Key("hostAddress")+" when that is an IPv4 address)")
+		default:
+			if p, err := parseCIDR(c.NodeCIDR); err == nil && !p.Contains(ip) {
+				bad(Key("nodeCidr"), c.NodeCIDR, fmt.Sprintf("in host mode it is the host's own subnet, which must hold the node IP %s", ip))
+			}
+		}
+		if c.RoutingMode == "tunnel" && c.TunnelProtocol == "geneve" {
+			bad(Key("tunnelProtocol"), c.TunnelProtocol, "on a devstack host OVN owns 6081/udp (Geneve): use vxlan")
+		}
+	}
+	return errs
+}
+
+// validateTacker checks the VIM registration keys.
+func (c *Config) validateTacker() []error {
+	if !c.TackerVim {
+		return nil
+	}
+	var errs []error
+	bad := func(key string, value any, accepted string) {
+		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
+	}
+	if strings.TrimSpace(c.VimProject) == "" {
+		bad(Key("vimProject"), c.VimProject, "give the namespace Tacker deploys CNFs into, such as default")
+	}
+	if strings.TrimSpace(c.VimClusterRole) == "" {
+		bad(Key("vimClusterRole"), c.VimClusterRole, "give the ClusterRole Tacker acts with, such as cluster-admin")
+	}
+	if c.TackerEndpoint != "" {
+		if u, err := url.Parse(c.TackerEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(Key("tackerEndpoint"), c.TackerEndpoint, "give Tacker's URL such as http://controller:9890/, or leave it empty to find Tacker in the Keystone catalog")
+		}
+	}
+	return errs
+}
+
 // Meshed reports whether the stack's clusters join a Cluster Mesh.
 func (c *Config) Meshed() bool { return len(c.Clusters) > 1 || len(c.MeshPeers) > 0 }
 
@@ -204,17 +318,27 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
 	}
 
+	if !slices.Contains(useCases, c.UseCase) {
+		bad(Key("useCase"), c.UseCase, "use one of "+strings.Join(useCases, ", "))
+	}
+	errs = append(errs, c.validateSource()...)
+	errs = append(errs, c.validateTacker()...)
+
 	combo, err := versions.Resolve(c.KubernetesVersion, c.CRIOVersion, c.CiliumVersion)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("%s, %s, %s: %w", Key("kubernetesVersion"), Key("crioVersion"), Key("ciliumVersion"), err))
 	}
 	c.Versions = combo
 
-	for _, k := range []struct{ key, v string }{
-		{"controlPlaneFlavor", c.ControlPlaneFlavor}, {"workerFlavor", c.WorkerFlavor},
-		{"controlPlaneImage", c.ControlPlaneImage}, {"workerImage", c.WorkerImage},
-		{"sshUser", c.SSHUser}, {"externalNetwork", c.ExternalNetwork},
-	} {
+	names := []struct{ key, v string }{{"sshUser", c.SSHUser}}
+	if c.OnOpenStack() {
+		names = append(names, []struct{ key, v string }{
+			{"controlPlaneFlavor", c.ControlPlaneFlavor}, {"workerFlavor", c.WorkerFlavor},
+			{"controlPlaneImage", c.ControlPlaneImage}, {"workerImage", c.WorkerImage},
+			{"externalNetwork", c.ExternalNetwork},
+		}...)
+	}
+	for _, k := range names {
 		if strings.TrimSpace(k.v) == "" {
 			bad(Key(k.key), k.v, "give a non-empty name")
 		}
@@ -247,7 +371,7 @@ func (c *Config) Validate() error {
 		{"apiAllowedCidrs", c.APIAllowedCIDRs, "list the CIDRs of the machines that use the API, Tacker's among them"},
 		{"nodePortAllowedCidrs", c.NodePortAllowedCIDRs, ""},
 	} {
-		if len(k.v) == 0 && k.empty != "" {
+		if len(k.v) == 0 && k.empty != "" && c.OnOpenStack() {
 			bad(Key(k.key), k.v, k.empty)
 		}
 		for _, s := range k.v {

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -163,17 +165,51 @@ func TestPulumiYAMLDeclaresEveryKey(t *testing.T) {
 	require.Empty(t, declared, "Pulumi.yaml declares keys the program does not read")
 }
 
-// Every key of the shipped multinode stack is set and commented, so the
-// file doubles as the reference of what can be set.
-func TestMultinodeStackSetsEveryKey(t *testing.T) {
+// Every key is set in a shipped stack file (the multinode one for the
+// common keys, a use case's own for its keys), so the files double as the
+// reference of what can be set. Credentials are never set in a file: they
+// appear in a comment saying how to set them as secrets.
+func TestShippedStacksSetEveryKey(t *testing.T) {
+	files, err := filepath.Glob("Pulumi.*.yaml")
+	require.NoError(t, err)
+	set := map[string]bool{}
+	var text strings.Builder
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		text.Write(data)
+		var file struct {
+			Config map[string]any `yaml:"config"`
+		}
+		require.NoError(t, yaml.Unmarshal(data, &file), f)
+		for k := range file.Config {
+			set[k] = true
+		}
+	}
+	secret := map[string]bool{}
+	typ := reflect.TypeOf(Config{})
+	for i := 0; i < typ.NumField(); i++ {
+		if typ.Field(i).Tag.Get("secret") == "true" {
+			secret[typ.Field(i).Tag.Get("key")] = true
+		}
+	}
+	require.NotEmpty(t, secret)
+	for _, k := range Keys() {
+		if secret[k] {
+			require.False(t, set[Key(k)], "%s is a credential: no stack file may set it", k)
+			require.Contains(t, text.String(), "--secret "+Key(k), "no stack file says how to set %s", k)
+			continue
+		}
+		require.True(t, set[Key(k)], "no shipped stack file sets %s", k)
+	}
+	// The common keys are all in the multinode file.
+	multinode, err := ReadConfig("..", "multinode")
+	require.NoError(t, err)
 	data, err := os.ReadFile("Pulumi.multinode.yaml")
 	require.NoError(t, err)
-	var file struct {
-		Config map[string]any `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(data, &file))
-	for _, k := range Keys() {
-		require.Contains(t, file.Config, Key(k))
+	for _, k := range []string{"useCase", "clusterName", "workerCount", "routingMode", "tackerVim", "vimName"} {
+		require.Contains(t, string(data), Key(k)+":")
+		require.Contains(t, multinode, k)
 	}
 }
 

@@ -1,17 +1,18 @@
 // Package stacks turns a stack's typed configuration into components. Each
 // stack file (Pulumi.<stack>.yaml) picks values; this package decides what
-// they build.
+// they build: the clusters of the use case (openstack.go, aio.go,
+// vnfpackage.go, or an existing cluster, existing.go), then on each of them
+// Cilium and the Tacker VIM (addons.go), joined by Cluster Mesh (mesh.go).
 package stacks
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
-
-	"github.com/tacker-cilium/tacker-cilium/components/cluster"
-	"github.com/tacker-cilium/tacker-cilium/components/network"
 )
 
 // Keys are the short names of every config key, in declaration order.
@@ -39,10 +40,56 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := errors.Join(plainSecrets(raw, ctx.IsConfigSecret)...); err != nil {
+		return nil, fmt.Errorf("invalid configuration of stack %q:\n%w", ctx.Stack(), err)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration of stack %q:\n%w", ctx.Stack(), err)
 	}
 	return cfg, nil
+}
+
+// plainSecrets are the errors of credentials given in plain text: the
+// stack file would hold them in clear.
+func plainSecrets(raw map[string]string, isSecret func(string) bool) []error {
+	var errs []error
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		k := f.Tag.Get("key")
+		if f.Tag.Get("secret") == "true" && raw[k] != "" && !isSecret(Key(k)) {
+			errs = append(errs, fmt.Errorf("%s is set in plain text; it is a credential: set it with pulumi config set --secret %s", Key(k), Key(k)))
+		}
+	}
+	return errs
+}
+
+// target is a cluster the addons go onto, however it was made.
+type target struct {
+	spec     ClusterSpec
+	provider pulumi.ProviderResource // Kubernetes, from the admin kubeconfig
+	// kubeconfig is the admin kubeconfig (secret).
+	kubeconfig pulumi.StringOutput
+	// apiEndpoint is the API as Tacker and users reach it, https://host:port.
+	apiEndpoint pulumi.StringOutput
+	// apiHost and apiPort are the API as nodes reach it: with kube-proxy
+	// replaced, Cilium's agents find the API server only through them.
+	apiHost   pulumi.StringOutput
+	apiPort   int
+	caCertPem pulumi.StringOutput
+	nodeIPs   pulumi.StringArrayOutput
+	// nodes is how many nodes the cluster starts with; 0 when unknown.
+	nodes int
+	mtu   pulumi.IntOutput
+	// after is what must be done before anything is installed: the first
+	// control plane's readiness; gates are every node's.
+	after, gates []pulumi.Resource
+	// ssh reaches the first control plane, for the Cilium verification;
+	// nil when the program cannot log in (an existing cluster).
+	ssh *remote.ConnectionArgs
+	// outputs are what the stack exports of the cluster, beside the
+	// common ones.
+	outputs pulumi.Map
 }
 
 // Program is the Pulumi program of every stack.
@@ -51,72 +98,64 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = Multinode(ctx, cfg)
-	return err
+	mesh, err := newMesh(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	var targets []*target
+	switch {
+	case cfg.Kubeconfig != "":
+		t, err := existing(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		targets = []*target{t}
+	case cfg.HostMode():
+		t, err := aioHost(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		targets = []*target{t}
+	case cfg.UseCase == "vnf-package":
+		t, err := vnfPackage(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		targets = []*target{t}
+	default: // multinode, and aio on a VM: clusters of VMs
+		if targets, err = openstackClusters(ctx, cfg, mesh); err != nil {
+			return err
+		}
+	}
+	if err := installAddons(ctx, cfg, targets, mesh); err != nil {
+		return err
+	}
+	export(ctx, targets, mesh)
+	return nil
 }
 
-// Multinode builds one cluster on its own network and exports how to reach it.
-func Multinode(ctx *pulumi.Context, cfg *Config) (*cluster.Cluster, error) {
-	datapath := network.Datapath{
-		RoutingMode:    cfg.RoutingMode,
-		TunnelProtocol: cfg.TunnelProtocol,
-		WireGuard:      cfg.Encryption == "wireguard",
+// export publishes how to reach each cluster. The first cluster's facts
+// are also top-level outputs, the ones a one-cluster stack is used with.
+func export(ctx *pulumi.Context, targets []*target, mesh *mesh) {
+	clusters := pulumi.Map{}
+	for i, t := range targets {
+		out := pulumi.Map{
+			"apiEndpoint": t.apiEndpoint,
+			"kubeconfig":  t.kubeconfig,
+			"caCertPem":   t.caCertPem,
+		}
+		for k, v := range t.outputs {
+			out[k] = v
+		}
+		clusters[t.spec.Name] = out
+		if i == 0 {
+			for k, v := range out {
+				ctx.Export(k, v)
+			}
+		}
 	}
-	if cfg.NodePortRange != "" {
-		datapath.NodePortFrom, datapath.NodePortTo, _ = ParsePortRange(cfg.NodePortRange)
+	if len(targets) > 1 {
+		ctx.Export("clusters", clusters)
 	}
-	net, err := network.New(ctx, cfg.ClusterName, &network.Args{
-		CIDR:                 cfg.NodeCIDR,
-		DNSServers:           cfg.DNSServers,
-		ExternalNetwork:      cfg.ExternalNetwork,
-		ExistingNetworkID:    cfg.ExistingNetworkID,
-		ExistingSubnetID:     cfg.ExistingSubnetID,
-		SSHAllowedCIDRs:      cfg.SSHAllowedCIDRs,
-		APIAllowedCIDRs:      cfg.APIAllowedCIDRs,
-		NodePortAllowedCIDRs: cfg.NodePortAllowedCIDRs,
-		PodCIDR:              cfg.PodCIDR,
-		Datapath:             datapath,
-	})
-	if err != nil {
-		return nil, err
-	}
-	k8s, err := cluster.New(ctx, cfg.ClusterName, &cluster.Args{
-		Name:              cfg.ClusterName,
-		Versions:          cfg.Versions,
-		KubernetesRepo:    cfg.KubernetesRepo,
-		CRIORepo:          cfg.CRIORepo,
-		ControlPlane:      cluster.Pool{Count: cfg.ControlPlaneCount, Flavor: cfg.ControlPlaneFlavor, Image: cfg.ControlPlaneImage, VolumeSize: cfg.ControlPlaneVolumeSize},
-		Workers:           cluster.Pool{Count: cfg.WorkerCount, Flavor: cfg.WorkerFlavor, Image: cfg.WorkerImage, VolumeSize: cfg.WorkerVolumeSize},
-		VolumeType:        cfg.VolumeType,
-		ServerGroupPolicy: cfg.ServerGroupPolicy,
-		SSHUser:           cfg.SSHUser,
-		KeypairName:       cfg.KeypairName,
-		Network: cluster.Network{
-			NetworkID: net.NetworkID, SubnetID: net.SubnetID,
-			NodeSecGroupID: net.NodeSecGroupID, ControlPlaneSecGroupID: net.ControlPlaneSecGroupID,
-			FloatingIPPool: net.ExternalNetworkName, Routed: net.Routed,
-		},
-		PodCIDR:       cfg.PodCIDR,
-		ServiceCIDR:   cfg.ServiceCIDR,
-		NativeRouting: cfg.RoutingMode == "native",
-		SkipKubeProxy: cfg.KubeProxyReplacement,
-		TokenTTL:      cfg.BootstrapTokenTTL,
-	})
-	if err != nil {
-		return nil, err
-	}
-
-	var nodes pulumi.Array
-	for _, n := range k8s.Nodes {
-		nodes = append(nodes, pulumi.Map{"name": pulumi.String(n.Name), "role": pulumi.String(string(n.Role)), "ip": n.IP})
-	}
-	ctx.Export("apiEndpoint", k8s.APIEndpoint)
-	ctx.Export("controlPlaneEndpoint", k8s.ControlPlaneEndpoint)
-	ctx.Export("kubeconfig", k8s.Kubeconfig)
-	ctx.Export("caCertHash", k8s.CACertHash)
-	ctx.Export("nodes", nodes)
-	if cfg.KeypairName == "" {
-		ctx.Export("sshPrivateKey", k8s.SSHPrivateKey)
-	}
-	return k8s, nil
+	mesh.export(ctx)
 }

@@ -34,6 +34,9 @@ type Mocks struct {
 	// SubnetCIDR is where ports of subnets the program did not create
 	// (an existing network) take their addresses from.
 	SubnetCIDR string
+	// StackOutputs are the outputs of other stacks, by stack name, that
+	// StackReferences read.
+	StackOutputs map[string]resource.PropertyMap
 
 	mu        sync.Mutex
 	resources []Resource
@@ -116,6 +119,20 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 				"token": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte(MockSAToken(args.Name)))),
 			})
 		}
+	case "pulumi:pulumi:StackReference":
+		// Another stack's outputs, as the test or render gave them.
+		outputs := m.StackOutputs[str("name")]
+		if outputs == nil {
+			outputs = resource.PropertyMap{}
+		}
+		out["outputs"] = resource.NewProperty(outputs)
+		var secret []resource.PropertyValue
+		for k, v := range outputs {
+			if v.IsSecret() {
+				secret = append(secret, resource.NewProperty(string(k)))
+			}
+		}
+		out["secretOutputNames"] = resource.NewProperty(secret)
 	case "openstack:compute/keypair:Keypair":
 		out["name"] = resource.NewProperty(str("name"))
 	}
@@ -144,8 +161,11 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	parent := ""
-	if args.RegisterRPC != nil {
+	switch {
+	case args.RegisterRPC != nil:
 		parent = args.RegisterRPC.GetParent()
+	case args.ReadRPC != nil: // a read, such as a StackReference
+		parent = args.ReadRPC.GetParent()
 	}
 	m.resources = append(m.resources, Resource{
 		URN: urn(parent, args.TypeToken, args.Name), Parent: parent,
@@ -165,6 +185,9 @@ func MockSAToken(secretName string) string { return "mock-sa-token-" + secretNam
 // urn is the URN the mock monitor gives a resource, so that children can
 // be linked to the parents named in their registrations.
 func urn(parent, typ, name string) string {
+	if parent == "" {
+		return string(resource.NewURN("mock", "mock", "", tokens.Type(typ), name))
+	}
 	p := resource.URN(parent)
 	parentType := tokens.Type("")
 	if p.QualifiedType() != resource.RootStackType {
@@ -238,11 +261,16 @@ func plain(v resource.PropertyValue) string {
 // Plain is plain for callers outside the package.
 func Plain(v resource.PropertyValue) string { return plain(v) }
 
-// Run evaluates program on fresh mocks with the given full-key config.
-func Run(program pulumi.RunFunc, project, stack, subnetCIDR string, config map[string]string) (*Mocks, error) {
-	m := New(subnetCIDR)
+// Run evaluates program on fresh mocks with the given full-key config;
+// secretKeys are the keys set as secrets.
+func Run(program pulumi.RunFunc, project, stack, subnetCIDR string, config map[string]string, secretKeys ...string) (*Mocks, error) {
+	return New(subnetCIDR).Run(program, project, stack, config, secretKeys...)
+}
+
+// Run evaluates program on these mocks.
+func (m *Mocks) Run(program pulumi.RunFunc, project, stack string, config map[string]string, secretKeys ...string) (*Mocks, error) {
 	err := pulumi.RunErr(program, pulumi.WithMocks(project, stack, m),
-		func(info *pulumi.RunInfo) { info.Config = config })
+		func(info *pulumi.RunInfo) { info.Config, info.ConfigSecretKeys = config, secretKeys })
 	return m, err
 }
 
@@ -263,4 +291,29 @@ func Open(v resource.PropertyValue) resource.PropertyValue {
 		v = v.SecretValue().Element
 	}
 	return v
+}
+
+// Mappable is a property as plain Go values (maps, slices, strings,
+// numbers, bools), looking through secrets at every depth.
+func Mappable(v resource.PropertyValue) any {
+	v = Open(v)
+	switch {
+	case v.IsObject():
+		m := map[string]any{}
+		for k, e := range v.ObjectValue() {
+			m[string(k)] = Mappable(e)
+		}
+		return m
+	case v.IsArray():
+		var a []any
+		for _, e := range v.ArrayValue() {
+			a = append(a, Mappable(e))
+		}
+		return a
+	case v.IsOutput():
+		return Mappable(v.OutputValue().Element)
+	case v.IsComputed():
+		return nil
+	}
+	return v.V
 }

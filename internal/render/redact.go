@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/base64"
 	"regexp"
 	"sort"
 	"strings"
@@ -27,6 +28,10 @@ type Redactor struct {
 func NewRedactor(secrets []string) *Redactor {
 	r := &Redactor{lines: map[string]bool{}}
 	for _, s := range secrets {
+		// Kubeconfigs and Helm values carry secrets base64-encoded.
+		if s != "" {
+			r.values = append(r.values, base64.StdEncoding.EncodeToString([]byte(s)))
+		}
 		s = strings.TrimSpace(s)
 		switch {
 		case s == "":

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -35,4 +36,13 @@ func indent(s, prefix string) string {
 		b.WriteString(prefix + l + "\n")
 	}
 	return b.String()
+}
+
+// Helm values and kubeconfigs carry keys base64-encoded: those go too.
+func TestRedactsBase64OfASecret(t *testing.T) {
+	key := "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBx7\n-----END EC PRIVATE KEY-----\n"
+	encoded := base64.StdEncoding.EncodeToString([]byte(key))
+	got := NewRedactor([]string{key}).Redact("tls:\n  ca:\n    key: " + encoded + "\n")
+	require.NotContains(t, got, encoded)
+	require.Contains(t, got, "    key: "+Redacted+"\n")
 }

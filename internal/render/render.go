@@ -71,6 +71,29 @@ func Nodes(m *mocks.Mocks) ([]Node, error) {
 	return nodes, nil
 }
 
+// CiliumReleaseType is the type token of the Cilium Helm release.
+const CiliumReleaseType = "kubernetes:helm.sh/v3:Release"
+
+// CiliumValues are the Helm values of each cluster's Cilium release, as
+// YAML by cluster name (the release's resource name), unredacted.
+func CiliumValues(m *mocks.Mocks) (map[string]string, error) {
+	out := map[string]string{}
+	for _, r := range m.ByType(CiliumReleaseType) {
+		v := mocks.Open(r.Inputs["values"])
+		if !v.IsObject() {
+			return nil, fmt.Errorf("release %s: values are not known at render time", r.Name)
+		}
+		var b strings.Builder
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+		if err := enc.Encode(mocks.Mappable(v)); err != nil {
+			return nil, err
+		}
+		out[r.Name] = b.String()
+	}
+	return out, nil
+}
+
 // writtenFile is the content cloud-init's write_files gives path.
 func writtenFile(userData, path string) (string, error) {
 	var doc struct {
@@ -134,6 +157,15 @@ func Write(o Options) ([]string, error) {
 			write(filepath.Join(nodeDir, "user-data"), clean(n.UserData)),
 			write(filepath.Join(nodeDir, "kubeadm.yaml"), clean(n.Kubeadm)),
 		); err != nil {
+			return nil, err
+		}
+	}
+	values, err := CiliumValues(m)
+	if err != nil {
+		return nil, err
+	}
+	for cluster, v := range values {
+		if err := write(filepath.Join(dir, cluster, "cilium-values.yaml"), clean(v)); err != nil {
 			return nil, err
 		}
 	}
