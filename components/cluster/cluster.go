@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	cloudinit "github.com/tacker-cilium/tacker-cilium/cloud-init"
+	"github.com/tacker-cilium/tacker-cilium/components/network"
 	"github.com/tacker-cilium/tacker-cilium/internal/versions"
 )
 
@@ -203,8 +204,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	first := plan[0]
-	c.ControlPlaneEndpoint = pulumi.Sprintf("%s:%d", first.node.IP, apiPort)
-	c.APIEndpoint = pulumi.Sprintf("https://%s:%d", first.floating.Address, apiPort)
+	c.ControlPlaneEndpoint = pulumi.Sprintf("%s:%d", first.node.IP, network.PortAPIServer)
+	c.APIEndpoint = pulumi.Sprintf("https://%s:%d", first.floating.Address, network.PortAPIServer)
 	// Every control plane's floating IP is a SAN of the API certificate:
 	// kubeadm keeps the first node's ClusterConfiguration for the others.
 	var sans pulumi.StringArray
@@ -306,8 +307,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"caCertHash":  c.CACertHash,
 	})
 }
-
-const apiPort = 6443
 
 // newSSHKey returns the keypair name the VMs use and the private key the
 // gates log in with: a generated ED25519 key and its Nova keypair, or an
