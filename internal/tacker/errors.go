@@ -56,9 +56,10 @@ func apiError(op string, err error) error {
 
 // parseFault reads the error bodies Tacker's stack answers with: the v1
 // API's {"TackerError": {type, message, detail}}, keystonemiddleware's
-// {"error": {code, title, message}} (a refused token), and the ETSI
-// ProblemDetails {status, detail} of the SOL APIs. Anything else is shown
-// as text, cut short.
+// {"error": {code, title, message}} (a refused token), the ETSI
+// ProblemDetails {status, detail} of the SOL APIs, and the webob fault
+// {"itemNotFound": {code, message}} that tacker/wsgi.py makes of the
+// vnfpkgm API's refusals. Anything else is shown as text, cut short.
 func parseFault(body []byte) (typ, msg string) {
 	var f struct {
 		TackerError *struct {
@@ -85,6 +86,16 @@ func parseFault(body []byte) (typ, msg string) {
 			return f.Error.Title, f.Error.Message
 		case f.Detail != "":
 			return f.Title, f.Detail
+		}
+		var webob map[string]struct {
+			Message *string `json:"message"`
+		}
+		if json.Unmarshal(body, &webob) == nil && len(webob) == 1 {
+			for name, v := range webob {
+				if v.Message != nil {
+					return name, *v.Message
+				}
+			}
 		}
 	}
 	text := strings.Join(strings.Fields(string(body)), " ")

@@ -1,5 +1,8 @@
-// Package tacker is a client of the Tacker API: the v1 VIM registry, with
-// Keystone auth and catalog discovery through gophercloud. It speaks the
+// Package tacker is a client of the Tacker API, with Keystone auth and
+// catalog discovery through gophercloud: the v1 VIM registry (vim.go), the
+// ETSI SOL005 VNF package API vnfpkgm v1 (vnfpkg.go) and the SOL003 VNF
+// lifecycle API vnflcm v2 (vnflcm.go), whose work Tacker does in the
+// background and the client waits for (poll.go). For VIMs it speaks the
 // request bodies python-tackerclient sends, so that a VIM registered here
 // and one registered with `openstack vim register` are the same to Tacker.
 package tacker
@@ -144,13 +147,14 @@ func (s VimSpec) common() vimRequest {
 // Client calls Tacker's v1 API. Each call carries the Keystone token of
 // the service client's provider, which re-authenticates when it expires.
 type Client struct {
-	sc *gophercloud.ServiceClient
+	sc   *gophercloud.ServiceClient
+	poll Polling
 }
 
 // New wraps a service client whose Endpoint is Tacker's root
 // (http://host:9890/), as found in the catalog under nfv-orchestration.
 func New(sc *gophercloud.ServiceClient) *Client {
-	return &Client{sc: sc}
+	return &Client{sc: sc, poll: Polling{}.withDefaults()}
 }
 
 // Endpoint is Tacker's root URL the client talks to.
