@@ -128,13 +128,47 @@ func renderCases(t *testing.T) []renderCase {
 	// Free text must survive every consumer's parser, kubeadm's included.
 	odd := testCluster(t)
 	odd.Name = `it's "odd": #x, - [y] {z} &a *b !c |d >e %f @g \h ☸`
+	// A Heat scaling group's nodes: name and IP found at boot.
+	heat := testCluster(t)
+	// The devstack host itself (aio host mode).
+	host := single
+	host.CertSANs = []string{"devstack.example.org"}
 	return []renderCase{
 		{"3cp-init", testCluster(t), initNode},
 		{"odd-cluster-name", odd, initNode},
 		{"3cp-control-plane", testCluster(t), cpNode},
 		{"3cp-worker", testCluster(t), workerNode},
 		{"single-node-untainted", single, initNode},
+		{"heat-init-named-at-boot", heat, Node{Role: RoleInit}},
+		{"heat-worker-named-at-boot", heat, Node{Role: RoleWorker}},
+		{"existing-host", host, hostNode},
 	}
+}
+
+var hostNode = Node{Name: "aio-cp-0", Role: RoleInit, IP: "10.0.0.11", ExistingHost: true}
+
+// fillAtBoot replaces the boot-time placeholders as bootstrap.sh does (see
+// TestBootstrapFillsBootTimeValues for bootstrap.sh itself doing it).
+func fillAtBoot(kubeadm, name, ip, instanceID string) string {
+	return strings.NewReplacer(NameAtBoot, name, IPAtBoot, ip, InstanceIDAtBoot, instanceID).Replace(kubeadm)
+}
+
+// Values a node of renderCases would find at boot.
+const (
+	bootName       = "vdu1-worker-x7k2"
+	bootIP         = "10.0.0.99"
+	bootInstanceID = "6a0c6f4e-3b1e-4b8e-9f38-5d0f6c4e2a11"
+)
+
+// atBoot is n as bootstrap.sh completes it.
+func atBoot(n Node) Node {
+	if n.Name == "" {
+		n.Name = bootName
+	}
+	if n.IP == "" {
+		n.IP = bootIP
+	}
+	return n
 }
 
 func mustRender(t testing.TB, c Cluster, n Node) Files {

@@ -45,7 +45,11 @@ func TestUserDataStructure(t *testing.T) {
 			for k := range top {
 				assert.Contains(t, modules, k, "unexpected top-level key")
 			}
-			assert.Equal(t, tc.node.Name, ud.Hostname)
+			if tc.node.Name == "" {
+				assert.NotContains(t, top, "hostname", "a node named at boot keeps the metadata's hostname")
+			} else {
+				assert.Equal(t, tc.node.Name, ud.Hostname)
+			}
 			require.NotNil(t, ud.PreserveHostname)
 			assert.False(t, *ud.PreserveHostname)
 			require.NotNil(t, ud.ManageEtcHosts)
@@ -69,12 +73,23 @@ func TestUserDataStructure(t *testing.T) {
 				want["/etc/kubernetes/pki/sa.pub"] = file{"0644", p.ServiceAccountPub}
 			}
 			got := map[string]file{}
+			var paths []string
 			for _, wf := range ud.WriteFiles {
 				assert.Equal(t, "root:root", wf["owner"], wf["path"])
 				assert.NotContains(t, wf, "encoding", "%s: secrets must stay plain text for line redaction", wf["path"])
 				got[wf["path"]] = file{wf["permissions"], wf["content"]}
+				paths = append(paths, wf["path"])
 			}
 			assert.Equal(t, want, got)
+			// Written, what SSHScript puts on a host, is what cloud-init writes.
+			written := map[string]file{}
+			var writtenPaths []string
+			for _, w := range f.Written {
+				written[w.Path] = file{w.Mode, w.Content}
+				writtenPaths = append(writtenPaths, w.Path)
+			}
+			assert.Equal(t, want, written)
+			assert.Equal(t, paths, writtenPaths, "same order")
 
 			require.Len(t, ud.RunCmd, 1)
 			assert.Equal(t, "/etc/tacker-cilium/bootstrap.sh", ud.RunCmd[0][0])
@@ -176,8 +191,13 @@ func TestUserDataSizeBudget(t *testing.T) {
 func TestKubeadmConfigFields(t *testing.T) {
 	for _, tc := range renderCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			c, n := tc.cluster, tc.node
-			docs := yamlDocs(t, mustRender(t, c, n).KubeadmConfig)
+			raw := mustRender(t, tc.cluster, tc.node).KubeadmConfig
+			for p, want := range map[string]bool{NameAtBoot: tc.node.Name == "", IPAtBoot: tc.node.IP == "", InstanceIDAtBoot: !tc.node.ExistingHost} {
+				assert.Equal(t, want, strings.Contains(raw, p), "placeholder %s", p)
+			}
+			// The fields as kubeadm gets them, once bootstrap.sh filled them in.
+			c, n := tc.cluster, atBoot(tc.node)
+			docs := yamlDocs(t, fillAtBoot(raw, bootName, bootIP, bootInstanceID))
 			byKind := map[string]map[string]any{}
 			for _, d := range docs {
 				byKind[d["kind"].(string)] = d
@@ -207,6 +227,18 @@ func TestKubeadmConfigFields(t *testing.T) {
 				}
 				nodeReg = ic["nodeRegistration"].(map[string]any)
 
+				if n.ExistingHost {
+					// Off devstack's etcd: loopback only, peers on another port.
+					assert.Equal(t, map[string]any{"local": map[string]any{"extraArgs": []any{
+						map[string]any{"name": "listen-client-urls", "value": "https://127.0.0.1:2379"},
+						map[string]any{"name": "advertise-client-urls", "value": "https://127.0.0.1:2379"},
+						map[string]any{"name": "listen-peer-urls", "value": "https://127.0.0.1:2382"},
+						map[string]any{"name": "initial-advertise-peer-urls", "value": "https://127.0.0.1:2382"},
+						map[string]any{"name": "initial-cluster", "value": n.Name + "=https://127.0.0.1:2382"},
+					}}}, cc["etcd"])
+				} else {
+					assert.NotContains(t, cc, "etcd", "kubeadm's default stacked etcd")
+				}
 				assert.Equal(t, c.Name, cc["clusterName"])
 				assert.Equal(t, "v"+c.KubernetesVersion, cc["kubernetesVersion"])
 				assert.Equal(t, c.ControlPlaneEndpoint, cc["controlPlaneEndpoint"])
@@ -235,7 +267,16 @@ func TestKubeadmConfigFields(t *testing.T) {
 
 			assert.Equal(t, n.Name, nodeReg["name"])
 			assert.Equal(t, "unix:///var/run/crio/crio.sock", nodeReg["criSocket"])
-			assert.Equal(t, []any{map[string]any{"name": "node-ip", "value": n.IP}}, nodeReg["kubeletExtraArgs"])
+			kubeletArgs := []any{map[string]any{"name": "node-ip", "value": n.IP}}
+			if !n.ExistingHost {
+				kubeletArgs = append(kubeletArgs, map[string]any{"name": "provider-id", "value": "openstack:///" + bootInstanceID})
+			}
+			assert.Equal(t, kubeletArgs, nodeReg["kubeletExtraArgs"])
+			if n.ExistingHost {
+				assert.Equal(t, []any{"Port-2379", "Port-2380"}, nodeReg["ignorePreflightErrors"])
+			} else {
+				assert.NotContains(t, nodeReg, "ignorePreflightErrors")
+			}
 			if c.UntaintControlPlane && n.Role != RoleWorker {
 				assert.Equal(t, []any{}, nodeReg["taints"])
 			} else {
@@ -305,9 +346,12 @@ func TestRenderErrors(t *testing.T) {
 		secret string // must not leak into the error
 	}{
 		{"bad role", func(_ *Cluster, n *Node) { n.Role = "master" }, []string{"Node.Role", `"master"`}, ""},
-		{"empty IP", func(_ *Cluster, n *Node) { n.IP = "" }, []string{"Node.IP", `""`, "IPv4"}, ""},
+		{"bad IP", func(_ *Cluster, n *Node) { n.IP = "10.0.0.300" }, []string{"Node.IP", `"10.0.0.300"`, "IPv4"}, ""},
 		{"IPv6 IP", func(_ *Cluster, n *Node) { n.IP = "fd00::1" }, []string{"Node.IP", `"fd00::1"`}, ""},
 		{"bad name", func(_ *Cluster, n *Node) { n.Name = "CP_0" }, []string{"Node.Name", `"CP_0"`}, ""},
+		{"existing host joining", func(_ *Cluster, n *Node) { *n = workerNode; n.ExistingHost = true }, []string{"Node.Role", `"worker"`, "init"}, ""},
+		{"placeholder in the cluster name", func(c *Cluster, _ *Node) { c.Name = "x@NODE_IP@" }, []string{"Cluster.Name", `"x@NODE_IP@"`, "@NODE_IP@"}, ""},
+		{"placeholder in the endpoint", func(c *Cluster, _ *Node) { c.ControlPlaneEndpoint = "@NODE_NAME@:6443" }, []string{"Cluster.ControlPlaneEndpoint", "@NODE_NAME@"}, ""},
 		{"malformed token", func(c *Cluster, _ *Node) { c.BootstrapToken = "abcdef-0123456789abcdef" }, []string{"Cluster.BootstrapToken", `"abcdef-0123456789abcdef"`}, ""},
 		{"empty version", func(c *Cluster, _ *Node) { c.KubernetesVersion = "" }, []string{"Cluster.KubernetesVersion", `""`}, ""},
 		{"v-prefixed version", func(c *Cluster, _ *Node) { c.KubernetesVersion = "v1.36.4" }, []string{"Cluster.KubernetesVersion", `"v1.36.4"`}, ""},
@@ -338,6 +382,12 @@ func TestRenderErrors(t *testing.T) {
 		})
 	}
 
+	t.Run("name and IP may be left to boot", func(t *testing.T) {
+		for _, r := range []Role{RoleInit, RoleControlPlane, RoleWorker} {
+			_, err := Render(testCluster(t), Node{Role: r})
+			assert.NoError(t, err, r)
+		}
+	})
 	t.Run("workers need no PKI", func(t *testing.T) {
 		c := testCluster(t)
 		c.PKI = PKI{}

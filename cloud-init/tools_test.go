@@ -58,17 +58,38 @@ func TestUserDataCloudInitSchema(t *testing.T) {
 	}
 }
 
+// Every config as kubeadm gets it on the node, with what bootstrap.sh fills
+// in at boot; a node named at boot is refused without it.
 func TestKubeadmConfigValidate(t *testing.T) {
 	kubeadm := tool(t, "kubeadm")
+	validate := func(config string) (string, error) {
+		out, err := exec.Command(kubeadm, "config", "validate", "--config", writeTemp(t, "kubeadm.yaml", config)).CombinedOutput()
+		return string(out), err
+	}
 	for _, tc := range renderCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			f := mustRender(t, tc.cluster, tc.node)
-			out, err := exec.Command(kubeadm, "config", "validate", "--config", writeTemp(t, "kubeadm.yaml", f.KubeadmConfig)).CombinedOutput()
-			require.NoError(t, err, "kubeadm config validate:\n%s\nconfig:\n%s", out, f.KubeadmConfig)
+			raw := mustRender(t, tc.cluster, tc.node).KubeadmConfig
+			config := fillAtBoot(raw, bootName, bootIP, bootInstanceID)
+			out, err := validate(config)
+			require.NoError(t, err, "kubeadm config validate:\n%s\nconfig:\n%s", out, config)
 			// validate only warns about fields it does not know; those would be
 			// silently ignored on the node.
-			assert.NotContains(t, strings.ToLower(string(out)), "unknown field", "%s", out)
-			assert.NotContains(t, strings.ToLower(string(out)), "strict decoding error", "%s", out)
+			assert.NotContains(t, strings.ToLower(out), "unknown field", "%s", out)
+			assert.NotContains(t, strings.ToLower(out), "strict decoding error", "%s", out)
+			if tc.node.Name == "" {
+				out, err = validate(raw)
+				assert.Error(t, err, "kubeadm accepted the placeholders:\n%s", out)
+			}
 		})
+	}
+}
+
+func TestSSHScriptShellcheck(t *testing.T) {
+	sc := tool(t, "shellcheck")
+	for _, tc := range renderCases(t) {
+		script, err := SSHScript(mustRender(t, tc.cluster, tc.node))
+		require.NoError(t, err)
+		out, err := exec.Command(sc, "-s", "bash", writeTemp(t, "ssh-bootstrap.sh", script)).CombinedOutput()
+		assert.NoError(t, err, "%s: shellcheck findings:\n%s", tc.name, out)
 	}
 }

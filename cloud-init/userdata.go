@@ -12,7 +12,9 @@ import (
 // apt/packages module on purpose: bootstrap.sh installs everything, so it
 // works the same over SSH.
 type cloudConfig struct {
-	Hostname         string      `yaml:"hostname"`
+	// Without a hostname cloud-init keeps the one from the instance
+	// metadata, which is what bootstrap.sh derives a boot-time name from.
+	Hostname         string      `yaml:"hostname,omitempty"`
 	PreserveHostname bool        `yaml:"preserve_hostname"`
 	ManageEtcHosts   bool        `yaml:"manage_etc_hosts"`
 	WriteFiles       []writeFile `yaml:"write_files"`
@@ -36,15 +38,16 @@ func (l literal) MarshalYAML() (any, error) {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: string(l)}, nil
 }
 
-func renderUserData(n Node, files []writeFile) (string, error) {
-	for i := range files {
-		files[i].Owner = "root:root"
+func renderUserData(n Node, files []File) (string, error) {
+	var wf []writeFile
+	for _, f := range files {
+		wf = append(wf, writeFile{Path: f.Path, Owner: "root:root", Permissions: f.Mode, Content: literal(f.Content)})
 	}
 	cc := cloudConfig{
 		Hostname:         n.Name,
 		PreserveHostname: false,
 		ManageEtcHosts:   true,
-		WriteFiles:       files,
+		WriteFiles:       wf,
 		// runcmd output lands in cloud-init-output.log, and a non-zero exit
 		// makes `cloud-init status --wait` fail.
 		RunCmd: [][]string{{ScriptPath, EnvPath}},

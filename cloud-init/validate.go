@@ -35,11 +35,15 @@ func validate(c Cluster, n Node) error {
 	default:
 		bad("Node.Role", string(n.Role), "is not a role (want init, control-plane or worker)")
 	}
-	if !dns1123Label.MatchString(n.Name) {
-		bad("Node.Name", n.Name, "is not a DNS-1123 label (lower-case alphanumerics and '-', at most 63)")
+	// Empty name and IP are found at boot (see Node).
+	if n.Name != "" && !dns1123Label.MatchString(n.Name) {
+		bad("Node.Name", n.Name, "is not a DNS-1123 label (lower-case alphanumerics and '-', at most 63; empty derives it at boot)")
 	}
-	if ip := net.ParseIP(n.IP); ip == nil || ip.To4() == nil {
-		bad("Node.IP", n.IP, "is not an IPv4 address")
+	if ip := net.ParseIP(n.IP); n.IP != "" && (ip == nil || ip.To4() == nil) {
+		bad("Node.IP", n.IP, "is not an IPv4 address (empty takes the default route's at boot)")
+	}
+	if n.ExistingHost && n.Role != RoleInit {
+		bad("Node.Role", string(n.Role), "cannot be an existing host's (want init: an existing host is a single-node cluster)")
 	}
 
 	if !patchVersion.MatchString(c.KubernetesVersion) {
@@ -92,6 +96,14 @@ func validate(c Cluster, n Node) error {
 	// emitter writes control characters raw, which joiners then cannot parse.
 	if !printable(c.Name) {
 		bad("Cluster.Name", c.Name, "has control characters, line breaks or invalid UTF-8")
+	}
+	// bootstrap.sh replaces these anywhere in the kubeadm config.
+	for _, f := range [][2]string{{"Cluster.Name", c.Name}, {"Cluster.ControlPlaneEndpoint", c.ControlPlaneEndpoint}} {
+		for _, p := range []string{NameAtBoot, IPAtBoot, InstanceIDAtBoot} {
+			if strings.Contains(f[1], p) {
+				bad(f[0], f[1], "contains "+p+", which bootstrap.sh replaces at boot")
+			}
+		}
 	}
 	if isControlPlane(n.Role) {
 		for _, f := range pkiFiles(c.PKI) {
