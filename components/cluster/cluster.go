@@ -56,6 +56,10 @@ type Args struct {
 	NativeRouting bool // pod CIDR in each port's allowed address pairs
 	SkipKubeProxy bool
 	TokenTTL      string
+
+	// Host makes the cluster one existing machine instead of VMs: no
+	// OpenStack resource at all, ControlPlane, Workers and Network unused.
+	Host *Host
 }
 
 func (a Args) withDefaults() Args {
@@ -71,7 +75,24 @@ func (a Args) withDefaults() Args {
 	return a
 }
 
-// Node is one VM of the cluster.
+// cloudInit is what every node of the cluster shares, but the identity.
+func (a Args) cloudInit() cloudinit.Cluster {
+	return cloudinit.Cluster{
+		Name:                a.Name,
+		KubernetesVersion:   a.Versions.KubernetesPatch,
+		KubernetesMinor:     a.Versions.Kubernetes,
+		CRIOMinor:           a.Versions.CRIO,
+		KubernetesRepo:      a.KubernetesRepo,
+		CRIORepo:            a.CRIORepo,
+		PodCIDR:             a.PodCIDR,
+		ServiceCIDR:         a.ServiceCIDR,
+		SkipKubeProxy:       a.SkipKubeProxy,
+		UntaintControlPlane: a.Host != nil || a.Workers.Count == 0,
+		TokenTTL:            a.TokenTTL,
+	}
+}
+
+// Node is one machine of the cluster.
 type Node struct {
 	Name string
 	Role cloudinit.Role
@@ -119,17 +140,28 @@ func (c *Cluster) Gates() []pulumi.Resource {
 // New creates the cluster.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	a := args.withDefaults()
+	if a.Host != nil {
+		if err := a.Host.validate(); err != nil {
+			return nil, err
+		}
+	}
 	c := &Cluster{Name: a.Name}
 	if err := ctx.RegisterComponentResource("tacker-cilium:cluster:Cluster", name, c, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
 
-	id, err := newIdentity(ctx, name, parent)
+	id, err := NewIdentity(ctx, name, parent)
 	if err != nil {
 		return nil, err
 	}
 	c.CACertPem, c.CACertHash = id.CA.CertPem, id.CACertHash
+	if a.Host != nil {
+		if err := c.onHost(ctx, name, a, id, parent); err != nil {
+			return nil, err
+		}
+		return c, c.finish(ctx, name, id, parent)
+	}
 
 	keypairName, sshKey, err := newSSHKey(ctx, name, a.KeypairName, parent)
 	if err != nil {
@@ -214,34 +246,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			sans = append(sans, p.floating.Address)
 		}
 	}
-	clusterCfg := pulumi.All(c.ControlPlaneEndpoint, sans, id.Token, id.CACertHash,
-		id.CA.CertPem, id.CA.KeyPem, id.FrontProxyCA.CertPem, id.FrontProxyCA.KeyPem,
-		id.EtcdCA.CertPem, id.EtcdCA.KeyPem, id.ServiceAccount.KeyPem, id.ServiceAccount.PubPem,
-	).ApplyT(func(v []any) cloudinit.Cluster {
-		return cloudinit.Cluster{
-			Name:                 a.Name,
-			KubernetesVersion:    a.Versions.KubernetesPatch,
-			KubernetesMinor:      a.Versions.Kubernetes,
-			CRIOMinor:            a.Versions.CRIO,
-			KubernetesRepo:       a.KubernetesRepo,
-			CRIORepo:             a.CRIORepo,
-			ControlPlaneEndpoint: v[0].(string),
-			CertSANs:             v[1].([]string),
-			PodCIDR:              a.PodCIDR,
-			ServiceCIDR:          a.ServiceCIDR,
-			SkipKubeProxy:        a.SkipKubeProxy,
-			UntaintControlPlane:  a.Workers.Count == 0,
-			BootstrapToken:       v[2].(string),
-			TokenTTL:             a.TokenTTL,
-			CACertHash:           v[3].(string),
-			PKI: cloudinit.PKI{
-				CACert: v[4].(string), CAKey: v[5].(string),
-				FrontProxyCACert: v[6].(string), FrontProxyCAKey: v[7].(string),
-				EtcdCACert: v[8].(string), EtcdCAKey: v[9].(string),
-				ServiceAccountKey: v[10].(string), ServiceAccountPub: v[11].(string),
-			},
-		}
-	})
+	clusterCfg := id.CloudInit(a.cloudInit(), c.ControlPlaneEndpoint, sans)
 
 	for _, p := range plan {
 		node := p.node
@@ -281,27 +286,32 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 
-		gate := gateArgs{Host: node.IP, Bastion: first.floating.Address, User: a.SSHUser, VM: vm}
+		gate := GateArgs{Host: node.IP, Bastion: first.floating.Address, User: a.SSHUser, Machine: vm}
 		if p.floating != nil {
 			gate.Host, gate.Bastion = p.floating.Address, nil
 		}
 		if a.KeypairName == "" {
 			gate.PrivateKey = sshKey
 		}
-		if node.Gate, err = newGate(ctx, node.Name, gate, parent); err != nil {
+		if node.Gate, err = NewGate(ctx, node.Name, gate, parent); err != nil {
 			return nil, err
 		}
 		if p == first {
-			c.SSH = gate.connection()
+			c.SSH = gate.Connection()
 		}
 		c.Nodes = append(c.Nodes, node)
 	}
 
-	c.Kubeconfig, err = newAdminKubeconfig(ctx, name, a.Name, id.CA, c.APIEndpoint, parent)
-	if err != nil {
-		return nil, err
+	return c, c.finish(ctx, name, id, parent)
+}
+
+// finish builds the admin kubeconfig for APIEndpoint and registers the outputs.
+func (c *Cluster) finish(ctx *pulumi.Context, name string, id *Identity, parent pulumi.ResourceOption) error {
+	var err error
+	if c.Kubeconfig, err = NewAdminKubeconfig(ctx, name, c.Name, id.CA, c.APIEndpoint, parent); err != nil {
+		return err
 	}
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+	return ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"apiEndpoint": c.APIEndpoint,
 		"kubeconfig":  c.Kubeconfig,
 		"caCertHash":  c.CACertHash,

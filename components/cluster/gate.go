@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
-	"github.com/pulumi/pulumi-openstack/sdk/v3/go/openstack/compute"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -18,27 +17,30 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
 fi
 echo "$(hostname): cloud-init done"`
 
-type gateArgs struct {
+// GateArgs say how a readiness gate reaches its node.
+type GateArgs struct {
 	Host       pulumi.StringInput
 	Bastion    pulumi.StringInput // nil connects directly
 	User       string
 	PrivateKey pulumi.StringPtrInput // nil uses the ssh-agent of SSH_AUTH_SOCK
-	VM         *compute.Instance
+	// Machine is what boots the node (a Nova instance, a Tacker VNF
+	// instance): the gate waits for it and runs again when it is replaced.
+	Machine pulumi.CustomResource
 }
 
-// newGate is the one SSH step of a node: it ends when cloud-init has. It is
-// re-run when the VM is replaced.
-func newGate(ctx *pulumi.Context, name string, g gateArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+// NewGate is the one SSH step of a node, named <name>-ready: it ends when
+// the node's cloud-init has, and fails with cloud-init's output.
+func NewGate(ctx *pulumi.Context, name string, g GateArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
 	return remote.NewCommand(ctx, name+"-ready", &remote.CommandArgs{
-		Connection: g.connection(),
+		Connection: g.Connection(),
 		Create:     pulumi.String(readinessScript),
-		Triggers:   pulumi.Array{g.VM.ID()},
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{g.VM}))...)
+		Triggers:   pulumi.Array{g.Machine.ID()},
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{g.Machine}))...)
 }
 
-// connection is how the gate logs in: straight to a floating IP, or through
+// Connection is how the gate logs in: straight to a floating IP, or through
 // the first control plane to a worker's fixed IP.
-func (g gateArgs) connection() remote.ConnectionArgs {
+func (g GateArgs) Connection() remote.ConnectionArgs {
 	conn := remote.ConnectionArgs{
 		Host:           g.Host,
 		User:           pulumi.String(g.User),

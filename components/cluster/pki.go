@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	cloudinit "github.com/tacker-cilium/tacker-cilium/cloud-init"
 	"github.com/tacker-cilium/tacker-cilium/internal/pki"
 )
 
@@ -19,18 +20,19 @@ import (
 // client certificates (1 year).
 const adminValidityHours = 8760
 
-// identity is everything a node needs to join that the program makes
-// before any VM exists: the shared PKI and the bootstrap token.
-type identity struct {
+// Identity is everything a node needs to join that the program makes
+// before any node exists: the shared PKI and the bootstrap token. Nodes that
+// Heat creates get it through CloudInit too.
+type Identity struct {
 	CA, FrontProxyCA, EtcdCA, ServiceAccount pki.KeyPair
 	Token                                    pulumi.StringOutput // secret, "id.secret"
 	CACertHash                               pulumi.StringOutput
 }
 
-// newIdentity makes the three CAs kubeadm expects (common names as kubeadm
+// NewIdentity makes the three CAs kubeadm expects (common names as kubeadm
 // gives them), the service-account key pair and the bootstrap token.
-func newIdentity(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*identity, error) {
-	var id identity
+func NewIdentity(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*Identity, error) {
+	var id Identity
 	var err error
 	for _, ca := range []struct {
 		kp         *pki.KeyPair
@@ -69,6 +71,29 @@ func newIdentity(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption
 	return &id, nil
 }
 
+// CloudInit completes base, what the nodes of one cluster share, with the
+// identity, the in-cluster API endpoint (host:port) and the API
+// certificate's extra SANs. The output holds the cloudinit.Cluster that
+// every node's cloudinit.Render takes; it is secret, as the token and the CA
+// keys are.
+func (id *Identity) CloudInit(base cloudinit.Cluster, endpoint pulumi.StringInput, sans pulumi.StringArrayInput) pulumi.AnyOutput {
+	return pulumi.All(endpoint, sans, id.Token, id.CACertHash,
+		id.CA.CertPem, id.CA.KeyPem, id.FrontProxyCA.CertPem, id.FrontProxyCA.KeyPem,
+		id.EtcdCA.CertPem, id.EtcdCA.KeyPem, id.ServiceAccount.KeyPem, id.ServiceAccount.PubPem,
+	).ApplyT(func(v []any) cloudinit.Cluster {
+		c := base
+		c.ControlPlaneEndpoint, c.CertSANs = v[0].(string), v[1].([]string)
+		c.BootstrapToken, c.CACertHash = v[2].(string), v[3].(string)
+		c.PKI = cloudinit.PKI{
+			CACert: v[4].(string), CAKey: v[5].(string),
+			FrontProxyCACert: v[6].(string), FrontProxyCAKey: v[7].(string),
+			EtcdCACert: v[8].(string), EtcdCAKey: v[9].(string),
+			ServiceAccountKey: v[10].(string), ServiceAccountPub: v[11].(string),
+		}
+		return c
+	}).(pulumi.AnyOutput)
+}
+
 // CACertHash is kubeadm's discovery-token-ca-cert-hash: the SHA-256 of the
 // CA's DER-encoded SubjectPublicKeyInfo, which is what a PUBLIC KEY PEM holds.
 func CACertHash(publicKeyPem string) (string, error) {
@@ -80,9 +105,10 @@ func CACertHash(publicKeyPem string) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-// newAdminKubeconfig signs a client certificate in kubeadm's admin group and
-// wraps it in a kubeconfig for server.
-func newAdminKubeconfig(ctx *pulumi.Context, name, clusterName string, ca pki.KeyPair, server pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+// NewAdminKubeconfig signs a client certificate in kubeadm's admin group
+// with ca and wraps it in a kubeconfig for server (https://host:port). The
+// result is secret.
+func NewAdminKubeconfig(ctx *pulumi.Context, name, clusterName string, ca pki.KeyPair, server pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	key, err := pki.NewKey(ctx, name+"-admin", opts...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
