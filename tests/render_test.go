@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	cloudinit "github.com/tacker-cilium/tacker-cilium/cloud-init"
 	"github.com/tacker-cilium/tacker-cilium/internal/tooltest"
 )
 
@@ -73,8 +74,13 @@ func TestRenderMultinodePassesCloudInitAndKubeadm(t *testing.T) {
 	require.Len(t, configs, 3)
 	kinds := map[string]int{}
 	for _, f := range configs {
-		out, err := tooltest.Run(t, "kubeadm", "config", "validate", "--config", f)
-		require.NoError(t, err, "%s:\n%s", f, out)
+		// Every VM carries its Nova instance id as providerID, which
+		// bootstrap.sh takes from cloud-init at boot.
+		require.Contains(t, read(t, f), "- name: provider-id\n      value: \"openstack:///"+cloudinit.InstanceIDAtBoot+"\"\n", f)
+		for _, config := range []string{f, filledAtBoot(t, f)} {
+			out, err := tooltest.Run(t, "kubeadm", "config", "validate", "--config", config)
+			require.NoError(t, err, "%s:\n%s", config, out)
+		}
 		for _, k := range []string{"InitConfiguration", "JoinConfiguration"} {
 			if strings.Contains(read(t, f), "kind: "+k) {
 				kinds[k]++
@@ -88,6 +94,18 @@ func TestRenderMultinodePassesCloudInitAndKubeadm(t *testing.T) {
 	require.Equal(t, 3, strings.Count(tree, "command:remote:Command "))
 	require.Regexp(t, `(?m)^tacker-cilium:cluster:Cluster multinode$`, tree)
 	require.Regexp(t, `(?m)^  openstack:compute/instance:Instance multinode-cp-0$`, tree, "nodes are children of the cluster")
+}
+
+// filledAtBoot is the kubeadm config at path as bootstrap.sh hands it to
+// kubeadm on a Nova instance (cloud-init/bootstrap_run_test.go runs
+// bootstrap.sh itself doing so).
+func filledAtBoot(t *testing.T, path string) string {
+	t.Helper()
+	filled := strings.ReplaceAll(read(t, path), cloudinit.InstanceIDAtBoot, "6a0c6f4e-3b1e-4b8e-9f38-5d0f6c4e2a11")
+	require.NotContains(t, filled, "@", "%s: only the instance id is left to boot for named VMs", path)
+	out := filepath.Join(t.TempDir(), "kubeadm.yaml")
+	require.NoError(t, os.WriteFile(out, []byte(filled), 0o600))
+	return out
 }
 
 // The kubeadm the tests use rejects what it should, so a pass above means something.
