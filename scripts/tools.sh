@@ -226,10 +226,11 @@ for w in $want; do
     kube-provider) build_kube_provider ;;
     kube-apiserver) build_kube kube-apiserver ;;
     kube-controller-manager) build_kube kube-controller-manager ;;
+    kubectl) build_kube kubectl ;;
     keystone) install_keystone ;;
     tosca) install_tosca ;;
-    all) install_apt; install_tosca; install_keystone; fetch_cilium_chart; build_kube kubeadm; build_helm; build_kube kube-apiserver; build_kube kube-controller-manager; build_pulumi; build_kube_provider ;;
-    *) log "unknown tool $w (apt tosca kubeadm helm chart pulumi kube-provider kube-apiserver kube-controller-manager keystone all)"; exit 2 ;;
+    all) install_apt; install_tosca; install_keystone; fetch_cilium_chart; build_kube kubeadm; build_helm; build_kube kube-apiserver; build_kube kube-controller-manager; build_kube kubectl; build_pulumi; build_kube_provider ;;
+    *) log "unknown tool $w (apt tosca kubeadm helm chart pulumi kube-provider kube-apiserver kube-controller-manager kubectl keystone all)"; exit 2 ;;
   esac
 done
 log "ready in $BIN"

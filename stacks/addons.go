@@ -57,7 +57,12 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 				WireGuard:            cfg.Encryption == "wireguard",
 				Nodes:                nodes,
 				HubbleUI:             cfg.HubbleUI,
-				Mesh:                 v[2].(*cilium.Mesh),
+				// An all-in-one cluster lives on a devstack: on its host,
+				// Tacker's API owns 9890 and OVN 6081/udp. The VM of vm
+				// mode gets the same values, so switching modes changes
+				// nothing in Cilium.
+				DevstackHost: cfg.UseCase == "aio",
+				Mesh:         v[2].(*cilium.Mesh),
 			}
 		})
 		c, err := cilium.New(ctx, spec.Name, &cilium.Args{

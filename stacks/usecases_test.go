@@ -311,6 +311,9 @@ func TestAIOOnAVMIsOneUntaintedNode(t *testing.T) {
 	require.Contains(t, mocks.Plain(vms[0].Inputs["userData"]), "taints: []")
 	v := values(t, m, "aio")
 	require.EqualValues(t, 1, dig(t, v, "operator", "replicas"), "a second operator would stay Pending on one node")
+	// Tacker's API owns 9890 on a devstack: the agent's gops moves off it.
+	require.Contains(t, dig(t, v, "extraArgs"), "--gops-port=9895")
+	require.NotEqual(t, "geneve", dig(t, v, "tunnelProtocol"))
 }
 
 func TestAIOIsOneNode(t *testing.T) {
