@@ -85,18 +85,22 @@ type AccessInfo struct {
 	Region        string `json:"region,omitempty"`
 }
 
-// ScaleVnfRequest is the body of POST .../scale.
+// ScaleVnfRequest is the body of POST .../scale. A package's UserData
+// class usually needs its additionalParams (lcm-operation-user-data...)
+// on every operation, not only at instantiation.
 type ScaleVnfRequest struct {
-	Type          string `json:"type"`
-	AspectID      string `json:"aspectId"`
-	NumberOfSteps int    `json:"numberOfSteps"`
+	Type             string         `json:"type"`
+	AspectID         string         `json:"aspectId"`
+	NumberOfSteps    int            `json:"numberOfSteps"`
+	AdditionalParams map[string]any `json:"additionalParams,omitempty"`
 }
 
 // HealVnfRequest is the body of POST .../heal. Without VnfcInstanceID,
 // Tacker heals the whole VNF.
 type HealVnfRequest struct {
-	Cause          string   `json:"cause,omitempty"`
-	VnfcInstanceID []string `json:"vnfcInstanceId,omitempty"`
+	Cause            string         `json:"cause,omitempty"`
+	VnfcInstanceID   []string       `json:"vnfcInstanceId,omitempty"`
+	AdditionalParams map[string]any `json:"additionalParams,omitempty"`
 }
 
 // terminateRequest is always FORCEFUL: for a VNF built by Heat, GRACEFUL

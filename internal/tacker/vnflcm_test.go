@@ -24,3 +24,28 @@ func TestOpOccIDFromLocation(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// Tacker's keyvalue_pairs schema, value by value.
+func TestKeyValueProblem(t *testing.T) {
+	long := string(make([]byte, 256))
+	for name, c := range map[string]struct {
+		m      map[string]any
+		key    string
+		reason string
+	}{
+		"fine": {m: map[string]any{"lcm-operation-user-data": "./UserData/k8s.py", "nfv": map[string]any{"n": 3.0},
+			"list": []any{1.0}, "flag": true, "none": nil, "a b:c.d/e_f": "x"}},
+		"number":      {m: map[string]any{"workers": 3.0}, key: "workers", reason: "a number"},
+		"long string": {m: map[string]any{"ok": "x", "userdata": long}, key: "userdata", reason: "a string of 256 characters"},
+		"bad key":     {m: map[string]any{"a*b": "x"}, key: "a*b", reason: "letters, digits"},
+		"empty key":   {m: map[string]any{"": "x"}, key: "", reason: "letters, digits"},
+	} {
+		key, reason := KeyValueProblem(c.m)
+		assert.Equal(t, c.key, key, name)
+		if c.reason == "" {
+			assert.Empty(t, reason, name)
+		} else {
+			assert.Contains(t, reason, c.reason, name)
+		}
+	}
+}

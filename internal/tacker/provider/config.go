@@ -3,7 +3,9 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
@@ -35,6 +37,9 @@ type Config struct {
 	Endpoint                    string `pulumi:"endpoint,optional"`
 	CACert                      string `pulumi:"cacert,optional"`
 	Insecure                    bool   `pulumi:"insecure,optional"`
+	PollInterval                string `pulumi:"pollInterval,optional"`
+	OnboardingTimeout           string `pulumi:"onboardingTimeout,optional"`
+	OperationTimeout            string `pulumi:"operationTimeout,optional"`
 
 	// conn survives GetConfig's copies of the struct: one Keystone login
 	// per provider process.
@@ -44,6 +49,7 @@ type Config struct {
 type connection struct {
 	mu     sync.Mutex
 	auth   tacker.Auth
+	poll   tacker.Polling
 	client *tacker.Client
 }
 
@@ -69,6 +75,10 @@ func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.Endpoint, "Tacker's URL, such as http://controller:9890/; set, the catalog is not consulted.")
 	a.Describe(&c.CACert, "CA bundle for Keystone and Tacker, as a file path or PEM text (OS_CACERT).")
 	a.Describe(&c.Insecure, "Skip TLS verification of Keystone and Tacker.")
+	a.Describe(&c.PollInterval, "How often to read the state of what Tacker does in the background (onboarding, LCM operations), as a duration such as 5s (the default).")
+	a.Describe(&c.OnboardingTimeout, "How long a VNF package may take from upload to ONBOARDED, as a duration (default 10m).")
+	a.Describe(&c.OperationTimeout, "How long one LCM operation (instantiate, scale, heal, terminate) may take, as a duration (default 1h). "+
+		"A resource's customTimeouts, when shorter, win.")
 }
 
 func (c *Config) auth() tacker.Auth {
@@ -94,7 +104,25 @@ func (c *Config) Configure(ctx context.Context) error {
 	if err := a.Check(); err != nil {
 		return err
 	}
-	c.conn = &connection{auth: a}
+	var poll tacker.Polling
+	for _, d := range []struct {
+		key, value string
+		dst        *time.Duration
+	}{
+		{"pollInterval", c.PollInterval, &poll.Interval},
+		{"onboardingTimeout", c.OnboardingTimeout, &poll.Onboarding},
+		{"operationTimeout", c.OperationTimeout, &poll.Operation},
+	} {
+		if d.value == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		if err != nil || v <= 0 {
+			return fmt.Errorf("tacker:%s %q is not a positive duration: give one such as 500ms, 5s, 10m or 1h", d.key, d.value)
+		}
+		*d.dst = v
+	}
+	c.conn = &connection{auth: a, poll: poll}
 	return nil
 }
 
@@ -111,6 +139,7 @@ func (c Config) client(ctx context.Context) (*tacker.Client, error) {
 		if err != nil {
 			return nil, err
 		}
+		cl.SetPolling(c.conn.poll)
 		c.conn.client = cl
 	}
 	return c.conn.client, nil

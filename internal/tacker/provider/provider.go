@@ -1,7 +1,9 @@
 // Package provider is the Pulumi provider of Tacker (package "tacker"),
-// built on pulumi-go-provider's infer: tacker:index:Vim over Tacker's v1
-// API, with Keystone auth. cmd/pulumi-resource-tacker serves it; tests
-// drive it in-process through pulumi-go-provider's integration server.
+// built on pulumi-go-provider's infer, with Keystone auth:
+// tacker:index:Vim over Tacker's v1 API, tacker:index:VnfPackage over
+// vnfpkgm v1 and tacker:index:VnfInstance over vnflcm v2.
+// cmd/pulumi-resource-tacker serves it; tests drive it in-process through
+// pulumi-go-provider's integration server.
 package provider
 
 import (
@@ -30,7 +32,7 @@ func New() (p.Provider, error) {
 		WithRepository("https://github.com/tacker-cilium/tacker-cilium").
 		WithGoImportPath(GoImportPath).
 		WithConfig(infer.Config(&Config{})).
-		WithResources(infer.Resource(&Vim{})).
+		WithResources(infer.Resource(&Vim{}), infer.Resource(&VnfPackage{}), infer.Resource(&VnfInstance{})).
 		Build()
 	if err != nil {
 		return p.Provider{}, err
@@ -41,8 +43,10 @@ func New() (p.Provider, error) {
 		if err != nil {
 			return resp, err
 		}
-		// Tacker allows one VIM of a name (and one default) per project:
-		// the old registration must go before the new one is made.
+		// The old one goes before the new one is made: Tacker allows one
+		// VIM of a name (and one default) per project and onboards one
+		// package per vnfdId, and two instances of a VNF would need the
+		// VIM's quota twice over.
 		for _, d := range resp.DetailedDiff {
 			switch d.Kind {
 			case p.AddReplace, p.DeleteReplace, p.UpdateReplace:

@@ -23,6 +23,10 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "tacker:index:Vim":
 		r = &Vim{}
+	case "tacker:index:VnfInstance":
+		r = &VnfInstance{}
+	case "tacker:index:VnfPackage":
+		r = &VnfPackage{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

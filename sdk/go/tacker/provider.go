@@ -30,8 +30,14 @@ type Provider struct {
 	Endpoint pulumi.StringPtrOutput `pulumi:"endpoint"`
 	// Catalog interface: public (default), internal or admin (OS_INTERFACE).
 	Interface pulumi.StringPtrOutput `pulumi:"interface"`
+	// How long a VNF package may take from upload to ONBOARDED, as a duration (default 10m).
+	OnboardingTimeout pulumi.StringPtrOutput `pulumi:"onboardingTimeout"`
+	// How long one LCM operation (instantiate, scale, heal, terminate) may take, as a duration (default 1h). A resource's customTimeouts, when shorter, win.
+	OperationTimeout pulumi.StringPtrOutput `pulumi:"operationTimeout"`
 	// Password (OS_PASSWORD).
 	Password pulumi.StringPtrOutput `pulumi:"password"`
+	// How often to read the state of what Tacker does in the background (onboarding, LCM operations), as a duration such as 5s (the default).
+	PollInterval pulumi.StringPtrOutput `pulumi:"pollInterval"`
 	// Domain ID of the project (OS_PROJECT_DOMAIN_ID).
 	ProjectDomainId pulumi.StringPtrOutput `pulumi:"projectDomainId"`
 	// Domain of the project (OS_PROJECT_DOMAIN_NAME); defaults to the user's.
@@ -104,8 +110,14 @@ type providerArgs struct {
 	Insecure *bool `pulumi:"insecure"`
 	// Catalog interface: public (default), internal or admin (OS_INTERFACE).
 	Interface *string `pulumi:"interface"`
+	// How long a VNF package may take from upload to ONBOARDED, as a duration (default 10m).
+	OnboardingTimeout *string `pulumi:"onboardingTimeout"`
+	// How long one LCM operation (instantiate, scale, heal, terminate) may take, as a duration (default 1h). A resource's customTimeouts, when shorter, win.
+	OperationTimeout *string `pulumi:"operationTimeout"`
 	// Password (OS_PASSWORD).
 	Password *string `pulumi:"password"`
+	// How often to read the state of what Tacker does in the background (onboarding, LCM operations), as a duration such as 5s (the default).
+	PollInterval *string `pulumi:"pollInterval"`
 	// Domain ID of the project (OS_PROJECT_DOMAIN_ID).
 	ProjectDomainId *string `pulumi:"projectDomainId"`
 	// Domain of the project (OS_PROJECT_DOMAIN_NAME); defaults to the user's.
@@ -148,8 +160,14 @@ type ProviderArgs struct {
 	Insecure pulumi.BoolPtrInput
 	// Catalog interface: public (default), internal or admin (OS_INTERFACE).
 	Interface pulumi.StringPtrInput
+	// How long a VNF package may take from upload to ONBOARDED, as a duration (default 10m).
+	OnboardingTimeout pulumi.StringPtrInput
+	// How long one LCM operation (instantiate, scale, heal, terminate) may take, as a duration (default 1h). A resource's customTimeouts, when shorter, win.
+	OperationTimeout pulumi.StringPtrInput
 	// Password (OS_PASSWORD).
 	Password pulumi.StringPtrInput
+	// How often to read the state of what Tacker does in the background (onboarding, LCM operations), as a duration such as 5s (the default).
+	PollInterval pulumi.StringPtrInput
 	// Domain ID of the project (OS_PROJECT_DOMAIN_ID).
 	ProjectDomainId pulumi.StringPtrInput
 	// Domain of the project (OS_PROJECT_DOMAIN_NAME); defaults to the user's.
@@ -249,9 +267,24 @@ func (o ProviderOutput) Interface() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.Interface }).(pulumi.StringPtrOutput)
 }
 
+// How long a VNF package may take from upload to ONBOARDED, as a duration (default 10m).
+func (o ProviderOutput) OnboardingTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.OnboardingTimeout }).(pulumi.StringPtrOutput)
+}
+
+// How long one LCM operation (instantiate, scale, heal, terminate) may take, as a duration (default 1h). A resource's customTimeouts, when shorter, win.
+func (o ProviderOutput) OperationTimeout() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.OperationTimeout }).(pulumi.StringPtrOutput)
+}
+
 // Password (OS_PASSWORD).
 func (o ProviderOutput) Password() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.Password }).(pulumi.StringPtrOutput)
+}
+
+// How often to read the state of what Tacker does in the background (onboarding, LCM operations), as a duration such as 5s (the default).
+func (o ProviderOutput) PollInterval() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Provider) pulumi.StringPtrOutput { return v.PollInterval }).(pulumi.StringPtrOutput)
 }
 
 // Domain ID of the project (OS_PROJECT_DOMAIN_ID).

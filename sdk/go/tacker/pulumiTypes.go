@@ -13,6 +13,276 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+type VimAccessInfo struct {
+	// Its password; Tacker never shows it again.
+	Password string `pulumi:"password"`
+	// Project the VNF's resources belong to.
+	Project string `pulumi:"project"`
+	// Domain of the project.
+	ProjectDomain *string `pulumi:"projectDomain"`
+	// Region of the VIM's endpoints.
+	Region *string `pulumi:"region"`
+	// Domain of the user.
+	UserDomain *string `pulumi:"userDomain"`
+	// User on the VIM.
+	Username string `pulumi:"username"`
+}
+
+// Defaults sets the appropriate defaults for VimAccessInfo
+func (val *VimAccessInfo) Defaults() *VimAccessInfo {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.ProjectDomain == nil {
+		projectDomain_ := "Default"
+		tmp.ProjectDomain = &projectDomain_
+	}
+	if tmp.UserDomain == nil {
+		userDomain_ := "Default"
+		tmp.UserDomain = &userDomain_
+	}
+	return &tmp
+}
+
+// VimAccessInfoInput is an input type that accepts VimAccessInfoArgs and VimAccessInfoOutput values.
+// You can construct a concrete instance of `VimAccessInfoInput` via:
+//
+//	VimAccessInfoArgs{...}
+type VimAccessInfoInput interface {
+	pulumi.Input
+
+	ToVimAccessInfoOutput() VimAccessInfoOutput
+	ToVimAccessInfoOutputWithContext(context.Context) VimAccessInfoOutput
+}
+
+type VimAccessInfoArgs struct {
+	// Its password; Tacker never shows it again.
+	Password pulumi.StringInput `pulumi:"password"`
+	// Project the VNF's resources belong to.
+	Project pulumi.StringInput `pulumi:"project"`
+	// Domain of the project.
+	ProjectDomain pulumi.StringPtrInput `pulumi:"projectDomain"`
+	// Region of the VIM's endpoints.
+	Region pulumi.StringPtrInput `pulumi:"region"`
+	// Domain of the user.
+	UserDomain pulumi.StringPtrInput `pulumi:"userDomain"`
+	// User on the VIM.
+	Username pulumi.StringInput `pulumi:"username"`
+}
+
+// Defaults sets the appropriate defaults for VimAccessInfoArgs
+func (val *VimAccessInfoArgs) Defaults() *VimAccessInfoArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.ProjectDomain == nil {
+		tmp.ProjectDomain = pulumi.StringPtr("Default")
+	}
+	if tmp.UserDomain == nil {
+		tmp.UserDomain = pulumi.StringPtr("Default")
+	}
+	return &tmp
+}
+func (VimAccessInfoArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*VimAccessInfo)(nil)).Elem()
+}
+
+func (i VimAccessInfoArgs) ToVimAccessInfoOutput() VimAccessInfoOutput {
+	return i.ToVimAccessInfoOutputWithContext(context.Background())
+}
+
+func (i VimAccessInfoArgs) ToVimAccessInfoOutputWithContext(ctx context.Context) VimAccessInfoOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VimAccessInfoOutput)
+}
+
+type VimAccessInfoOutput struct{ *pulumi.OutputState }
+
+func (VimAccessInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VimAccessInfo)(nil)).Elem()
+}
+
+func (o VimAccessInfoOutput) ToVimAccessInfoOutput() VimAccessInfoOutput {
+	return o
+}
+
+func (o VimAccessInfoOutput) ToVimAccessInfoOutputWithContext(ctx context.Context) VimAccessInfoOutput {
+	return o
+}
+
+// Its password; Tacker never shows it again.
+func (o VimAccessInfoOutput) Password() pulumi.StringOutput {
+	return o.ApplyT(func(v VimAccessInfo) string { return v.Password }).(pulumi.StringOutput)
+}
+
+// Project the VNF's resources belong to.
+func (o VimAccessInfoOutput) Project() pulumi.StringOutput {
+	return o.ApplyT(func(v VimAccessInfo) string { return v.Project }).(pulumi.StringOutput)
+}
+
+// Domain of the project.
+func (o VimAccessInfoOutput) ProjectDomain() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v VimAccessInfo) *string { return v.ProjectDomain }).(pulumi.StringPtrOutput)
+}
+
+// Region of the VIM's endpoints.
+func (o VimAccessInfoOutput) Region() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v VimAccessInfo) *string { return v.Region }).(pulumi.StringPtrOutput)
+}
+
+// Domain of the user.
+func (o VimAccessInfoOutput) UserDomain() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v VimAccessInfo) *string { return v.UserDomain }).(pulumi.StringPtrOutput)
+}
+
+// User on the VIM.
+func (o VimAccessInfoOutput) Username() pulumi.StringOutput {
+	return o.ApplyT(func(v VimAccessInfo) string { return v.Username }).(pulumi.StringOutput)
+}
+
+type VimConnectionInfo struct {
+	// The credentials Tacker uses on the VIM.
+	AccessInfo VimAccessInfo `pulumi:"accessInfo"`
+	// Where the VIM's Keystone is.
+	InterfaceInfo VimInterfaceInfo `pulumi:"interfaceInfo"`
+	// Only ETSINFV.OPENSTACK_KEYSTONE.V_3 (the default): Heat builds the VNF.
+	VimType *string `pulumi:"vimType"`
+}
+
+// Defaults sets the appropriate defaults for VimConnectionInfo
+func (val *VimConnectionInfo) Defaults() *VimConnectionInfo {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	tmp.AccessInfo = *tmp.AccessInfo.Defaults()
+
+	if tmp.VimType == nil {
+		vimType_ := "ETSINFV.OPENSTACK_KEYSTONE.V_3"
+		tmp.VimType = &vimType_
+	}
+	return &tmp
+}
+
+// VimConnectionInfoInput is an input type that accepts VimConnectionInfoArgs and VimConnectionInfoOutput values.
+// You can construct a concrete instance of `VimConnectionInfoInput` via:
+//
+//	VimConnectionInfoArgs{...}
+type VimConnectionInfoInput interface {
+	pulumi.Input
+
+	ToVimConnectionInfoOutput() VimConnectionInfoOutput
+	ToVimConnectionInfoOutputWithContext(context.Context) VimConnectionInfoOutput
+}
+
+type VimConnectionInfoArgs struct {
+	// The credentials Tacker uses on the VIM.
+	AccessInfo VimAccessInfoInput `pulumi:"accessInfo"`
+	// Where the VIM's Keystone is.
+	InterfaceInfo VimInterfaceInfoInput `pulumi:"interfaceInfo"`
+	// Only ETSINFV.OPENSTACK_KEYSTONE.V_3 (the default): Heat builds the VNF.
+	VimType pulumi.StringPtrInput `pulumi:"vimType"`
+}
+
+// Defaults sets the appropriate defaults for VimConnectionInfoArgs
+func (val *VimConnectionInfoArgs) Defaults() *VimConnectionInfoArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+
+	if tmp.VimType == nil {
+		tmp.VimType = pulumi.StringPtr("ETSINFV.OPENSTACK_KEYSTONE.V_3")
+	}
+	return &tmp
+}
+func (VimConnectionInfoArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*VimConnectionInfo)(nil)).Elem()
+}
+
+func (i VimConnectionInfoArgs) ToVimConnectionInfoOutput() VimConnectionInfoOutput {
+	return i.ToVimConnectionInfoOutputWithContext(context.Background())
+}
+
+func (i VimConnectionInfoArgs) ToVimConnectionInfoOutputWithContext(ctx context.Context) VimConnectionInfoOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VimConnectionInfoOutput)
+}
+
+// VimConnectionInfoMapInput is an input type that accepts VimConnectionInfoMap and VimConnectionInfoMapOutput values.
+// You can construct a concrete instance of `VimConnectionInfoMapInput` via:
+//
+//	VimConnectionInfoMap{ "key": VimConnectionInfoArgs{...} }
+type VimConnectionInfoMapInput interface {
+	pulumi.Input
+
+	ToVimConnectionInfoMapOutput() VimConnectionInfoMapOutput
+	ToVimConnectionInfoMapOutputWithContext(context.Context) VimConnectionInfoMapOutput
+}
+
+type VimConnectionInfoMap map[string]VimConnectionInfoInput
+
+func (VimConnectionInfoMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]VimConnectionInfo)(nil)).Elem()
+}
+
+func (i VimConnectionInfoMap) ToVimConnectionInfoMapOutput() VimConnectionInfoMapOutput {
+	return i.ToVimConnectionInfoMapOutputWithContext(context.Background())
+}
+
+func (i VimConnectionInfoMap) ToVimConnectionInfoMapOutputWithContext(ctx context.Context) VimConnectionInfoMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VimConnectionInfoMapOutput)
+}
+
+type VimConnectionInfoOutput struct{ *pulumi.OutputState }
+
+func (VimConnectionInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VimConnectionInfo)(nil)).Elem()
+}
+
+func (o VimConnectionInfoOutput) ToVimConnectionInfoOutput() VimConnectionInfoOutput {
+	return o
+}
+
+func (o VimConnectionInfoOutput) ToVimConnectionInfoOutputWithContext(ctx context.Context) VimConnectionInfoOutput {
+	return o
+}
+
+// The credentials Tacker uses on the VIM.
+func (o VimConnectionInfoOutput) AccessInfo() VimAccessInfoOutput {
+	return o.ApplyT(func(v VimConnectionInfo) VimAccessInfo { return v.AccessInfo }).(VimAccessInfoOutput)
+}
+
+// Where the VIM's Keystone is.
+func (o VimConnectionInfoOutput) InterfaceInfo() VimInterfaceInfoOutput {
+	return o.ApplyT(func(v VimConnectionInfo) VimInterfaceInfo { return v.InterfaceInfo }).(VimInterfaceInfoOutput)
+}
+
+// Only ETSINFV.OPENSTACK_KEYSTONE.V_3 (the default): Heat builds the VNF.
+func (o VimConnectionInfoOutput) VimType() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v VimConnectionInfo) *string { return v.VimType }).(pulumi.StringPtrOutput)
+}
+
+type VimConnectionInfoMapOutput struct{ *pulumi.OutputState }
+
+func (VimConnectionInfoMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]VimConnectionInfo)(nil)).Elem()
+}
+
+func (o VimConnectionInfoMapOutput) ToVimConnectionInfoMapOutput() VimConnectionInfoMapOutput {
+	return o
+}
+
+func (o VimConnectionInfoMapOutput) ToVimConnectionInfoMapOutputWithContext(ctx context.Context) VimConnectionInfoMapOutput {
+	return o
+}
+
+func (o VimConnectionInfoMapOutput) MapIndex(k pulumi.StringInput) VimConnectionInfoOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) VimConnectionInfo {
+		return vs[0].(map[string]VimConnectionInfo)[vs[1].(string)]
+	}).(VimConnectionInfoOutput)
+}
+
 type VimExtra struct {
 	// Deploy CNFs with Helm charts (extra.use_helm).
 	UseHelm bool `pulumi:"useHelm"`
@@ -150,9 +420,129 @@ func (o VimExtraPtrOutput) UseHelm() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
+type VimInterfaceInfo struct {
+	// Keystone v3 URL of the VIM, such as http://192.0.2.5/identity/v3.
+	Endpoint string `pulumi:"endpoint"`
+}
+
+// VimInterfaceInfoInput is an input type that accepts VimInterfaceInfoArgs and VimInterfaceInfoOutput values.
+// You can construct a concrete instance of `VimInterfaceInfoInput` via:
+//
+//	VimInterfaceInfoArgs{...}
+type VimInterfaceInfoInput interface {
+	pulumi.Input
+
+	ToVimInterfaceInfoOutput() VimInterfaceInfoOutput
+	ToVimInterfaceInfoOutputWithContext(context.Context) VimInterfaceInfoOutput
+}
+
+type VimInterfaceInfoArgs struct {
+	// Keystone v3 URL of the VIM, such as http://192.0.2.5/identity/v3.
+	Endpoint pulumi.StringInput `pulumi:"endpoint"`
+}
+
+func (VimInterfaceInfoArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*VimInterfaceInfo)(nil)).Elem()
+}
+
+func (i VimInterfaceInfoArgs) ToVimInterfaceInfoOutput() VimInterfaceInfoOutput {
+	return i.ToVimInterfaceInfoOutputWithContext(context.Background())
+}
+
+func (i VimInterfaceInfoArgs) ToVimInterfaceInfoOutputWithContext(ctx context.Context) VimInterfaceInfoOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(VimInterfaceInfoOutput)
+}
+
+type VimInterfaceInfoOutput struct{ *pulumi.OutputState }
+
+func (VimInterfaceInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VimInterfaceInfo)(nil)).Elem()
+}
+
+func (o VimInterfaceInfoOutput) ToVimInterfaceInfoOutput() VimInterfaceInfoOutput {
+	return o
+}
+
+func (o VimInterfaceInfoOutput) ToVimInterfaceInfoOutputWithContext(ctx context.Context) VimInterfaceInfoOutput {
+	return o
+}
+
+// Keystone v3 URL of the VIM, such as http://192.0.2.5/identity/v3.
+func (o VimInterfaceInfoOutput) Endpoint() pulumi.StringOutput {
+	return o.ApplyT(func(v VimInterfaceInfo) string { return v.Endpoint }).(pulumi.StringOutput)
+}
+
+type VnfcResourceInfo struct {
+	// The Nova server's id.
+	ComputeResourceId string `pulumi:"computeResourceId"`
+	// vnfcResourceInfo id.
+	Id string `pulumi:"id"`
+	// The VDU the VNFC is of.
+	VduId string `pulumi:"vduId"`
+}
+
+type VnfcResourceInfoOutput struct{ *pulumi.OutputState }
+
+func (VnfcResourceInfoOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*VnfcResourceInfo)(nil)).Elem()
+}
+
+func (o VnfcResourceInfoOutput) ToVnfcResourceInfoOutput() VnfcResourceInfoOutput {
+	return o
+}
+
+func (o VnfcResourceInfoOutput) ToVnfcResourceInfoOutputWithContext(ctx context.Context) VnfcResourceInfoOutput {
+	return o
+}
+
+// The Nova server's id.
+func (o VnfcResourceInfoOutput) ComputeResourceId() pulumi.StringOutput {
+	return o.ApplyT(func(v VnfcResourceInfo) string { return v.ComputeResourceId }).(pulumi.StringOutput)
+}
+
+// vnfcResourceInfo id.
+func (o VnfcResourceInfoOutput) Id() pulumi.StringOutput {
+	return o.ApplyT(func(v VnfcResourceInfo) string { return v.Id }).(pulumi.StringOutput)
+}
+
+// The VDU the VNFC is of.
+func (o VnfcResourceInfoOutput) VduId() pulumi.StringOutput {
+	return o.ApplyT(func(v VnfcResourceInfo) string { return v.VduId }).(pulumi.StringOutput)
+}
+
+type VnfcResourceInfoArrayOutput struct{ *pulumi.OutputState }
+
+func (VnfcResourceInfoArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]VnfcResourceInfo)(nil)).Elem()
+}
+
+func (o VnfcResourceInfoArrayOutput) ToVnfcResourceInfoArrayOutput() VnfcResourceInfoArrayOutput {
+	return o
+}
+
+func (o VnfcResourceInfoArrayOutput) ToVnfcResourceInfoArrayOutputWithContext(ctx context.Context) VnfcResourceInfoArrayOutput {
+	return o
+}
+
+func (o VnfcResourceInfoArrayOutput) Index(i pulumi.IntInput) VnfcResourceInfoOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) VnfcResourceInfo {
+		return vs[0].([]VnfcResourceInfo)[vs[1].(int)]
+	}).(VnfcResourceInfoOutput)
+}
+
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*VimAccessInfoInput)(nil)).Elem(), VimAccessInfoArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VimConnectionInfoInput)(nil)).Elem(), VimConnectionInfoArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VimConnectionInfoMapInput)(nil)).Elem(), VimConnectionInfoMap{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VimExtraInput)(nil)).Elem(), VimExtraArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VimExtraPtrInput)(nil)).Elem(), VimExtraArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*VimInterfaceInfoInput)(nil)).Elem(), VimInterfaceInfoArgs{})
+	pulumi.RegisterOutputType(VimAccessInfoOutput{})
+	pulumi.RegisterOutputType(VimConnectionInfoOutput{})
+	pulumi.RegisterOutputType(VimConnectionInfoMapOutput{})
 	pulumi.RegisterOutputType(VimExtraOutput{})
 	pulumi.RegisterOutputType(VimExtraPtrOutput{})
+	pulumi.RegisterOutputType(VimInterfaceInfoOutput{})
+	pulumi.RegisterOutputType(VnfcResourceInfoOutput{})
+	pulumi.RegisterOutputType(VnfcResourceInfoArrayOutput{})
 }

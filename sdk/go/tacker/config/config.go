@@ -56,9 +56,24 @@ func GetInterface(ctx *pulumi.Context) string {
 	return config.Get(ctx, "tacker:interface")
 }
 
+// How long a VNF package may take from upload to ONBOARDED, as a duration (default 10m).
+func GetOnboardingTimeout(ctx *pulumi.Context) string {
+	return config.Get(ctx, "tacker:onboardingTimeout")
+}
+
+// How long one LCM operation (instantiate, scale, heal, terminate) may take, as a duration (default 1h). A resource's customTimeouts, when shorter, win.
+func GetOperationTimeout(ctx *pulumi.Context) string {
+	return config.Get(ctx, "tacker:operationTimeout")
+}
+
 // Password (OS_PASSWORD).
 func GetPassword(ctx *pulumi.Context) string {
 	return config.Get(ctx, "tacker:password")
+}
+
+// How often to read the state of what Tacker does in the background (onboarding, LCM operations), as a duration such as 5s (the default).
+func GetPollInterval(ctx *pulumi.Context) string {
+	return config.Get(ctx, "tacker:pollInterval")
 }
 
 // Domain ID of the project (OS_PROJECT_DOMAIN_ID).
