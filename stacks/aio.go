@@ -1,12 +1,39 @@
 package stacks
 
 import (
-	"errors"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tacker-cilium/tacker-cilium/components/cluster"
 )
 
-// aioHost makes the existing host a single-node cluster over SSH.
+// aioHost makes an existing host, typically the devstack host itself, a
+// single-node cluster over SSH: the bootstrap cloud-init runs on VMs,
+// delivered by one remote command. aio on a VM is a cluster of one VM
+// (openstackClusters).
 func aioHost(ctx *pulumi.Context, cfg *Config) (*target, error) {
-	return nil, errors.New("aio host mode: not built yet")
+	spec := cfg.ClusterSpecs()[0]
+	host := &cluster.Host{Address: cfg.HostAddress, NodeIP: cfg.NodeIP()}
+	if cfg.HostPrivateKey != "" {
+		host.PrivateKey = pulumi.ToSecret(pulumi.String(cfg.HostPrivateKey)).(pulumi.StringOutput)
+	}
+	k8s, err := cluster.New(ctx, spec.Name, &cluster.Args{
+		Name:           spec.Name,
+		Versions:       cfg.Versions,
+		KubernetesRepo: cfg.KubernetesRepo,
+		CRIORepo:       cfg.CRIORepo,
+		ControlPlane:   cluster.Pool{Count: 1},
+		SSHUser:        cfg.SSHUser,
+		PodCIDR:        spec.PodCIDR,
+		ServiceCIDR:    spec.ServiceCIDR,
+		SkipKubeProxy:  cfg.KubeProxyReplacement,
+		TokenTTL:       cfg.BootstrapTokenTTL,
+		Host:           host,
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := clusterTarget(spec, k8s)
+	// 0 lets Cilium take the MTU of the host's own interface.
+	t.mtu = pulumi.Int(cfg.NetworkMTU).ToIntOutput()
+	return t, nil
 }

@@ -323,3 +323,58 @@ func TestAIOIsOneNode(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorContains(t, cfg.Validate(), "tacker-cilium:workerCount: 2 is not accepted; the aio use case is one node")
 }
+
+func TestAIOOnTheDevstackHostCreatesNothingOnOpenStack(t *testing.T) {
+	raw := shipped(t, "aio")
+	raw["aioMode"] = "host"
+	raw["hostAddress"] = "192.0.2.5"
+	raw["nodeCidr"] = "192.0.2.0/24"
+	raw["sshUser"] = "stack"
+	raw["hostPrivateKey"] = "-----BEGIN OPENSSH PRIVATE KEY-----\nSTACKKEY\n-----END OPENSSH PRIVATE KEY-----\n"
+	m := mocks.New("")
+	require.NoError(t, runOn(t, m, "aio", raw, "hostPrivateKey"))
+	for _, r := range m.Resources() {
+		require.NotContains(t, r.Type, "openstack:", "no OpenStack resource on an existing host")
+	}
+	cmds := m.ByType("command:remote:Command")
+	require.NotEmpty(t, cmds)
+	conn := mocks.Open(cmds[0].Inputs["connection"]).ObjectValue()
+	require.Equal(t, "192.0.2.5", mocks.Plain(conn["host"]))
+	require.Equal(t, "stack", mocks.Plain(conn["user"]))
+	require.True(t, conn["privateKey"].IsSecret() || cmds[0].Inputs["connection"].IsSecret(), "the SSH key stays a secret")
+
+	v := values(t, m, "aio")
+	require.Equal(t, "192.0.2.5", dig(t, v, "k8sServiceHost"))
+	require.Contains(t, dig(t, v, "extraArgs"), "--gops-port=9895")
+	vim := m.ByType("tacker:index:Vim")[0]
+	require.Equal(t, "https://192.0.2.5:6443", mocks.Plain(vim.Inputs["authUrl"]))
+}
+
+func TestAIOHostModeChecks(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"no host", map[string]string{}, []string{"tacker-cilium:hostAddress", "SSH"}},
+		{"node IP outside nodeCidr", map[string]string{"hostAddress": "192.0.2.5"}, []string{"tacker-cilium:nodeCidr", "192.0.2.5"}},
+		{"geneve on the devstack host", map[string]string{"hostAddress": "192.0.2.5", "nodeCidr": "192.0.2.0/24", "routingMode": "tunnel", "tunnelProtocol": "geneve"},
+			[]string{"tacker-cilium:tunnelProtocol", "OVN owns 6081/udp"}},
+		{"host name without node IP", map[string]string{"hostAddress": "devstack.lab"}, []string{"tacker-cilium:hostNodeIp", "IPv4"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := shipped(t, "aio")
+			raw["aioMode"] = "host"
+			for k, v := range c.set {
+				raw[k] = v
+			}
+			cfg, err := Decode(raw)
+			require.NoError(t, err)
+			err = cfg.Validate()
+			require.Error(t, err)
+			for _, w := range c.want {
+				require.ErrorContains(t, err, w)
+			}
+		})
+	}
+}

@@ -113,6 +113,19 @@ func writtenFile(userData, path string) (string, error) {
 	return "", fmt.Errorf("user-data writes no %s", path)
 }
 
+// HostScripts are the scripts that bootstrap existing hosts over SSH (aio
+// host mode), by node name, unredacted: what cloud-init's user-data is to
+// a VM.
+func HostScripts(m *mocks.Mocks) map[string]string {
+	out := map[string]string{}
+	for _, r := range m.ByType("command:remote:Command") {
+		if node, ok := strings.CutSuffix(r.Name, "-bootstrap"); ok {
+			out[node] = mocks.Plain(r.Inputs["stdin"])
+		}
+	}
+	return out
+}
+
 // Options of Write.
 type Options struct {
 	Root, Stack, Out string
@@ -120,6 +133,7 @@ type Options struct {
 }
 
 // Write evaluates a stack and writes <out>/<stack>/<cluster>/<node>/{user-data,kubeadm.yaml}
+// (ssh-bootstrap.sh for an existing host), <out>/<stack>/<cluster>/cilium-values.yaml
 // and <out>/<stack>/resources.txt, replacing what an earlier run wrote there.
 // It returns the paths written.
 func Write(o Options) ([]string, error) {
@@ -157,6 +171,12 @@ func Write(o Options) ([]string, error) {
 			write(filepath.Join(nodeDir, "user-data"), clean(n.UserData)),
 			write(filepath.Join(nodeDir, "kubeadm.yaml"), clean(n.Kubeadm)),
 		); err != nil {
+			return nil, err
+		}
+	}
+	for node, script := range HostScripts(m) {
+		cluster, _, _ := strings.Cut(node, "-cp-")
+		if err := write(filepath.Join(dir, cluster, node, "ssh-bootstrap.sh"), clean(script)); err != nil {
 			return nil, err
 		}
 	}
