@@ -91,7 +91,9 @@ func TestRenderMultinodePassesCloudInitAndKubeadm(t *testing.T) {
 
 	tree := read(t, filepath.Join(dir, "resources.txt"))
 	require.Equal(t, 3, strings.Count(tree, "openstack:compute/instance:Instance "))
-	require.Equal(t, 3, strings.Count(tree, "command:remote:Command "))
+	// One readiness gate per node, and the Cilium verification.
+	require.Equal(t, 3, len(regexp.MustCompile(`(?m)^  command:remote:Command multinode-(cp|worker)-\d-ready$`).FindAllString(tree, -1)))
+	require.Regexp(t, `(?m)^  command:remote:Command multinode-verify$`, tree)
 	require.Regexp(t, `(?m)^tacker-cilium:cluster:Cluster multinode$`, tree)
 	require.Regexp(t, `(?m)^  openstack:compute/instance:Instance multinode-cp-0$`, tree, "nodes are children of the cluster")
 }
