@@ -145,6 +145,8 @@ func (s *Server) serveLcm(w http.ResponseWriter, r *http.Request, parts []string
 		action(healVnfRequest, s.startHeal)
 	case "POST vnf_instances/{id}/terminate":
 		action(terminateVnfRequest, s.startTerminate)
+	case "GET vnf_lcm_op_occs":
+		s.listOpOccs(w)
 	case "GET vnf_lcm_op_occs/{id}":
 		s.showOpOcc(w, id)
 	case "POST vnf_lcm_op_occs/{id}/fail":
@@ -152,7 +154,7 @@ func (s *Server) serveLcm(w http.ResponseWriter, r *http.Request, parts []string
 	default:
 		if slices.Contains([]string{"vnf_instances", "vnf_instances/{id}", "vnf_instances/{id}/instantiate",
 			"vnf_instances/{id}/scale", "vnf_instances/{id}/heal", "vnf_instances/{id}/terminate",
-			"vnf_lcm_op_occs/{id}", "vnf_lcm_op_occs/{id}/fail"}, route) {
+			"vnf_lcm_op_occs", "vnf_lcm_op_occs/{id}", "vnf_lcm_op_occs/{id}/fail"}, route) {
 			problem(w, http.StatusMethodNotAllowed, "Method %s is not supported.", r.Method)
 			return
 		}
@@ -505,6 +507,16 @@ func (s *Server) instanceView(inst *Instance) map[string]any {
 	}
 	out["instantiatedVnfInfo"] = info
 	return out
+}
+
+func (s *Server) listOpOccs(w http.ResponseWriter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	for _, id := range sortedKeys(s.opOccs) {
+		out = append(out, s.opOccView(s.opOccs[id]))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) showOpOcc(w http.ResponseWriter, id string) {

@@ -87,6 +87,8 @@ func (s *Server) servePackages(w http.ResponseWriter, r *http.Request, parts []s
 		return
 	}
 	switch {
+	case len(parts) == 1 && r.Method == http.MethodGet:
+		s.listPackages(w)
 	case len(parts) == 1 && r.Method == http.MethodPost:
 		s.createPackage(w, r, body)
 	case len(parts) == 2 && r.Method == http.MethodGet:
@@ -141,6 +143,18 @@ func (s *Server) createPackage(w http.ResponseWriter, r *http.Request, body []by
 	s.packages[p.ID] = p
 	w.Header().Set("Location", "/vnfpkgm/v1/vnf_packages/"+p.ID)
 	writeJSON(w, http.StatusCreated, s.packageView(p))
+}
+
+// listPackages is GET vnf_packages without filters, as `openstack vnf
+// package list` asks it (Tacker's default excludes no field it shows).
+func (s *Server) listPackages(w http.ResponseWriter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	for _, id := range sortedKeys(s.packages) {
+		out = append(out, s.packageView(s.packages[id]))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // lookupPackage is the package of a path id; Tacker answers 404 alike for

@@ -3,6 +3,8 @@
 //
 //	go run ./internal/tacker/tackertest/standin -listen 127.0.0.1:9890 -token secret
 //	openstack --os-auth-type admin_token --os-endpoint http://127.0.0.1:9890/ --os-token secret vim list
+//	openstack ... vnf package create; openstack ... vnf package upload --path pkg.zip ID
+//	openstack ... --os-tacker-api-version 2 vnflcm create VNFD_ID
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/tacker-cilium/tacker-cilium/internal/tacker/tackertest"
 )
@@ -19,6 +22,8 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:9890", "loopback address to serve on")
 	token := flag.String("token", "", "the X-Auth-Token to accept (default: $TACKER_STANDIN_TOKEN)")
+	onboarding := flag.Duration("onboarding-delay", time.Second, "how long a package takes to onboard")
+	operation := flag.Duration("operation-delay", 2*time.Second, "how long an LCM operation runs")
 	flag.Parse()
 	if *token == "" {
 		*token = os.Getenv("TACKER_STANDIN_TOKEN")
@@ -31,6 +36,7 @@ func main() {
 		log.Fatalf("standin: %s is not a loopback address", *listen)
 	}
 	s := tackertest.New(*token)
+	s.OnboardingDelay, s.OperationDelay = *onboarding, *operation
 	if err := s.Start(*listen); err != nil {
 		log.Fatal(err)
 	}
