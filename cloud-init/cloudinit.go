@@ -73,6 +73,9 @@ type Cluster struct {
 	TokenTTL             string // Go duration for kubeadm, "0s" = never expires; empty = kubeadm's 24h
 	CACertHash           string // "sha256:<hex>" of the CA's SubjectPublicKeyInfo
 	PKI                  PKI
+	// SSHAuthorizedKeys log in as the image's default user where no Nova
+	// keypair can be given: Heat's servers in a VNF package.
+	SSHAuthorizedKeys []string
 }
 
 // Files is everything rendered for one node.
@@ -147,7 +150,7 @@ func Render(c Cluster, n Node) (Files, error) {
 	}
 	env := renderEnv(c, n)
 	written := writtenFiles(c, n, kubeadm, env)
-	userData, err := renderUserData(n, written)
+	userData, err := renderUserData(c, n, written)
 	if err != nil {
 		return Files{}, err
 	}

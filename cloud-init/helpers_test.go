@@ -128,8 +128,10 @@ func renderCases(t *testing.T) []renderCase {
 	// Free text must survive every consumer's parser, kubeadm's included.
 	odd := testCluster(t)
 	odd.Name = `it's "odd": #x, - [y] {z} &a *b !c |d >e %f @g \h ☸`
-	// A Heat scaling group's nodes: name and IP found at boot.
+	// A Heat scaling group's nodes: name and IP found at boot, and the SSH
+	// key Heat cannot give as a Nova keypair.
 	heat := testCluster(t)
+	heat.SSHAuthorizedKeys = []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE0xk1JtS5p2bHhYyG2qK0fV6R8wYQ9mXb3d7n8cT4uJ tacker-cilium"}
 	// The devstack host itself (aio host mode).
 	host := single
 	host.CertSANs = []string{"devstack.example.org"}

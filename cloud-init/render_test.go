@@ -16,11 +16,12 @@ import (
 
 // userData is the test's own view of the cloud-config, decoded from text.
 type userData struct {
-	Hostname         string              `yaml:"hostname"`
-	PreserveHostname *bool               `yaml:"preserve_hostname"`
-	ManageEtcHosts   *bool               `yaml:"manage_etc_hosts"`
-	WriteFiles       []map[string]string `yaml:"write_files"`
-	RunCmd           [][]string          `yaml:"runcmd"`
+	Hostname          string              `yaml:"hostname"`
+	PreserveHostname  *bool               `yaml:"preserve_hostname"`
+	ManageEtcHosts    *bool               `yaml:"manage_etc_hosts"`
+	WriteFiles        []map[string]string `yaml:"write_files"`
+	RunCmd            [][]string          `yaml:"runcmd"`
+	SSHAuthorizedKeys []string            `yaml:"ssh_authorized_keys"`
 }
 
 func parseUserData(t *testing.T, s string) (userData, map[string]any) {
@@ -35,7 +36,7 @@ func parseUserData(t *testing.T, s string) (userData, map[string]any) {
 func TestUserDataStructure(t *testing.T) {
 	// cloud-init 22.4's schema check ignores unknown top-level keys, so a typo
 	// would silently do nothing on the node: only these modules are used.
-	modules := []string{"hostname", "preserve_hostname", "manage_etc_hosts", "write_files", "runcmd"}
+	modules := []string{"hostname", "preserve_hostname", "manage_etc_hosts", "write_files", "runcmd", "ssh_authorized_keys"}
 	for _, tc := range renderCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := mustRender(t, tc.cluster, tc.node)
@@ -44,6 +45,11 @@ func TestUserDataStructure(t *testing.T) {
 			ud, top := parseUserData(t, f.UserData)
 			for k := range top {
 				assert.Contains(t, modules, k, "unexpected top-level key")
+			}
+			if keys := tc.cluster.SSHAuthorizedKeys; len(keys) > 0 {
+				assert.Equal(t, keys, ud.SSHAuthorizedKeys)
+			} else {
+				assert.NotContains(t, top, "ssh_authorized_keys")
 			}
 			if tc.node.Name == "" {
 				assert.NotContains(t, top, "hostname", "a node named at boot keeps the metadata's hostname")

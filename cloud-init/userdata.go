@@ -18,7 +18,9 @@ type cloudConfig struct {
 	PreserveHostname bool        `yaml:"preserve_hostname"`
 	ManageEtcHosts   bool        `yaml:"manage_etc_hosts"`
 	WriteFiles       []writeFile `yaml:"write_files"`
-	RunCmd           [][]string  `yaml:"runcmd"`
+	// ssh_authorized_keys go to the image's default user.
+	SSHAuthorizedKeys []string   `yaml:"ssh_authorized_keys,omitempty"`
+	RunCmd            [][]string `yaml:"runcmd"`
 }
 
 type writeFile struct {
@@ -38,16 +40,17 @@ func (l literal) MarshalYAML() (any, error) {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: string(l)}, nil
 }
 
-func renderUserData(n Node, files []File) (string, error) {
+func renderUserData(c Cluster, n Node, files []File) (string, error) {
 	var wf []writeFile
 	for _, f := range files {
 		wf = append(wf, writeFile{Path: f.Path, Owner: "root:root", Permissions: f.Mode, Content: literal(f.Content)})
 	}
 	cc := cloudConfig{
-		Hostname:         n.Name,
-		PreserveHostname: false,
-		ManageEtcHosts:   true,
-		WriteFiles:       wf,
+		Hostname:          n.Name,
+		PreserveHostname:  false,
+		ManageEtcHosts:    true,
+		WriteFiles:        wf,
+		SSHAuthorizedKeys: c.SSHAuthorizedKeys,
 		// runcmd output lands in cloud-init-output.log, and a non-zero exit
 		// makes `cloud-init status --wait` fail.
 		RunCmd: [][]string{{ScriptPath, EnvPath}},
