@@ -217,11 +217,13 @@ func (c *Config) ClusterSpecs() []ClusterSpec {
 	return out
 }
 
-var useCases = []string{"multinode", "aio", "vnf-package"}
+var useCases = []string{"multinode", "aio", "vnf-package", "existing"}
 
 // OnOpenStack reports whether the stack creates OpenStack resources: not
 // for an existing cluster (kubeconfig) nor an existing host (aio host).
-func (c *Config) OnOpenStack() bool { return c.Kubeconfig == "" && !c.HostMode() }
+func (c *Config) OnOpenStack() bool {
+	return c.Kubeconfig == "" && !c.HostMode() && c.UseCase != "existing"
+}
 
 // HostMode reports whether the all-in-one node is an existing host.
 func (c *Config) HostMode() bool { return c.UseCase == "aio" && c.AIOMode == "host" }
@@ -240,6 +242,12 @@ func (c *Config) validateSource() []error {
 	var errs []error
 	bad := func(key string, value any, accepted string) {
 		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
+	}
+	if c.UseCase == "existing" && c.Kubeconfig == "" {
+		// render reads stack files, where the kubeconfig never is in clear.
+		errs = append(errs, fmt.Errorf("%s is not set; the existing use case is a cluster reached with its admin kubeconfig: "+
+			"pulumi config set --secret %s \"$(cat kubeconfig)\", or tacker-cilium up --secret kubeconfig=@FILE (render cannot read it: it is a secret)",
+			Key("kubeconfig"), Key("kubeconfig")))
 	}
 	if c.Kubeconfig != "" {
 		if _, err := parseKubeconfig(c.Kubeconfig); err != nil {

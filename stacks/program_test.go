@@ -46,6 +46,7 @@ func BenchmarkProgram(b *testing.B) {
 			raw := multinode(b)
 			raw["workerCount"] = strconv.Itoa(nodes - 1)
 			raw["nodeCidr"] = "10.20.0.0/20"
+			raw["podCidr"] = "10.128.0.0/15" // a /24 per node: room for 512
 			for i := 0; i < b.N; i++ {
 				if _, err := run(b, raw); err != nil {
 					b.Fatal(err)
