@@ -16,10 +16,11 @@ tools:
 # The whole suite: unit tests on Pulumi mocks, every rendered artifact
 # through the real tool that consumes it, and the stacks on the real Pulumi
 # engine against a loopback kube-apiserver and Tacker stand-in (those tests
-# build the CLI and the Tacker plugin themselves).
+# build the CLI and the Tacker plugin themselves: from a cold build cache
+# that alone can take most of go test's default 10 minutes).
 test: tools
 	go vet ./...
-	go test -count=1 ./...
+	go test -count=1 -timeout 30m ./...
 
 unit:
 	go test ./components/... ./stacks/... ./internal/...

@@ -332,6 +332,10 @@ func TestE2EExistingCluster(t *testing.T) {
 			}
 		}
 	}
+	// Cilium's chart generates its CA (hubble's TLS) into cilium-ca.
+	if secretValues["Secret kube-system/cilium-ca ca.key"] == "" {
+		t.Error("no Secret kube-system/cilium-ca with a ca.key: the CA key was not checked")
+	}
 	for what, v := range secretValues {
 		for _, clear := range needles(v) {
 			if strings.Contains(state, clear) {
