@@ -100,6 +100,20 @@ type Config struct {
 	VimUseHelm     bool   `key:"vimUseHelm"`
 	VimClusterRole string `key:"vimClusterRole"`
 
+	// The cluster Tacker instantiates from the program's VNF package:
+	// workerCount is the desired size, scaled by Tacker between the bounds.
+	VnfMinWorkers     int    `key:"vnfMinWorkers"`
+	VnfMaxWorkers     int    `key:"vnfMaxWorkers"`
+	VnfHealGeneration int    `key:"vnfHealGeneration"`
+	VnfAutoHeal       bool   `key:"vnfAutoHeal"`
+	VnfAutoScale      bool   `key:"vnfAutoScale"`
+	VnfVimAuthURL     string `key:"vnfVimAuthUrl"`
+	VnfVimUsername    string `key:"vnfVimUsername"`
+	VnfVimPassword    string `key:"vnfVimPassword" secret:"true"`
+	VnfVimProject     string `key:"vnfVimProject"`
+	VnfVimDomain      string `key:"vnfVimDomain"`
+	VnfVimRegion      string `key:"vnfVimRegion"`
+
 	// Versions is the matrix entry of the three version keys, set by Validate.
 	Versions versions.Combination `key:"-"`
 }
@@ -292,6 +306,50 @@ func (c *Config) validateSource() []error {
 	return errs
 }
 
+// validateVNF checks the keys of the vnf-package use case.
+func (c *Config) validateVNF() []error {
+	if c.UseCase != "vnf-package" || c.Kubeconfig != "" {
+		return nil
+	}
+	var errs []error
+	bad := func(key string, value any, accepted string) {
+		errs = append(errs, fmt.Errorf("%s: %v is not accepted; %s", key, quote(value), accepted))
+	}
+	if c.ControlPlaneCount != 1 {
+		bad(Key("controlPlaneCount"), c.ControlPlaneCount, "the VNF package has one control plane, whose port the program makes before Tacker: use 1")
+	}
+	if len(c.Clusters) > 0 {
+		bad(Key("clusters"), "["+strconv.Itoa(len(c.Clusters))+" clusters]", "a VNF package is one cluster: leave it empty")
+	}
+	if c.VnfMinWorkers < 0 {
+		bad(Key("vnfMinWorkers"), c.VnfMinWorkers, "use 0 or more")
+	}
+	if c.VnfMaxWorkers < c.VnfMinWorkers || c.VnfMaxWorkers < 1 {
+		bad(Key("vnfMaxWorkers"), c.VnfMaxWorkers, fmt.Sprintf("use at least 1 and at least %s (%d)", Key("vnfMinWorkers"), c.VnfMinWorkers))
+	}
+	if c.WorkerCount < c.VnfMinWorkers || c.WorkerCount > c.VnfMaxWorkers {
+		bad(Key("workerCount"), c.WorkerCount, fmt.Sprintf("Tacker scales the workers between %s and %s: use %d-%d", Key("vnfMinWorkers"), Key("vnfMaxWorkers"), c.VnfMinWorkers, c.VnfMaxWorkers))
+	}
+	if c.VnfHealGeneration < 0 {
+		bad(Key("vnfHealGeneration"), c.VnfHealGeneration, "use 0, and raise it by one to heal the workers")
+	}
+	if c.VnfVimAuthURL == "" {
+		return errs // Tacker's default VIM
+	}
+	if u, err := url.Parse(c.VnfVimAuthURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad(Key("vnfVimAuthUrl"), c.VnfVimAuthURL, "give the Keystone v3 URL Tacker reaches the OpenStack VIM at, such as http://controller/identity/v3, or leave it empty for Tacker's default VIM")
+	}
+	for _, k := range []struct{ key, v string }{{"vnfVimUsername", c.VnfVimUsername}, {"vnfVimProject", c.VnfVimProject}} {
+		if strings.TrimSpace(k.v) == "" {
+			bad(Key(k.key), k.v, "give it with "+Key("vnfVimAuthUrl"))
+		}
+	}
+	if c.VnfVimPassword == "" {
+		errs = append(errs, fmt.Errorf("%s is not set; give it with %s: pulumi config set --secret %s", Key("vnfVimPassword"), Key("vnfVimAuthUrl"), Key("vnfVimPassword")))
+	}
+	return errs
+}
+
 // validateTacker checks the VIM registration keys.
 func (c *Config) validateTacker() []error {
 	if !c.TackerVim {
@@ -331,6 +389,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateSource()...)
 	errs = append(errs, c.validateTacker()...)
+	errs = append(errs, c.validateVNF()...)
 
 	combo, err := versions.Resolve(c.KubernetesVersion, c.CRIOVersion, c.CiliumVersion)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -377,4 +378,89 @@ func TestAIOHostModeChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestVNFPackageStackHasTackerBuildTheNodes(t *testing.T) {
+	m := mocks.New("")
+	require.NoError(t, runOn(t, m, "vnf-package", shipped(t, "vnf-package")))
+	require.Empty(t, m.ByType("openstack:compute/instance:Instance"), "Heat creates the servers, not the program")
+	pkgs, insts := m.ByType("tacker:index:VnfPackage"), m.ByType("tacker:index:VnfInstance")
+	require.Len(t, pkgs, 1)
+	require.Len(t, insts, 1)
+	inst := insts[0]
+
+	// Two workers wanted, one is the package's minimum: one scale step.
+	levels := mocks.Open(inst.Inputs["scaleLevels"]).ObjectValue()
+	require.EqualValues(t, 1, levels["worker_instance"].NumberValue())
+	require.Equal(t, "simple", mocks.Plain(inst.Inputs["flavourId"]))
+
+	// The control plane's port is the program's: Tacker binds the server
+	// to it, so the API endpoint is its floating IP.
+	var portID string
+	for _, p := range m.ByType("openstack:networking/port:Port") {
+		if mocks.Plain(p.Inputs["name"]) == "vnf-cp-0" {
+			portID = p.Name + "-id"
+		}
+	}
+	require.NotEmpty(t, portID)
+	links := mocks.Mappable(inst.Inputs["extVirtualLinks"]).([]any)
+	require.Contains(t, fmt.Sprint(links), portID)
+	require.True(t, inst.Inputs["additionalParams"].ContainsSecrets(), "the user_data in additionalParams carry keys")
+	require.Contains(t, mocks.Plain(mocks.Open(inst.Inputs["additionalParams"]).ObjectValue()["worker_user_data"]), "#cloud-config")
+
+	vim := m.ByType("tacker:index:Vim")[0]
+	require.Equal(t, "https://203.0.113.10:6443", mocks.Plain(vim.Inputs["authUrl"]))
+	// The gate waits for the instance, the sweep for the gate.
+	byName := map[string]mocks.Resource{}
+	for _, r := range m.Resources() {
+		byName[r.Name] = r
+	}
+	require.Contains(t, byName["vnf-cp-0-ready"].Dependencies, inst.URN)
+	require.Contains(t, byName["vnf-node-sweep"].Dependencies, byName["vnf-cp-0-ready"].URN)
+	require.Contains(t, mocks.Plain(byName["vnf-node-sweep"].Inputs["create"]), "LIVE_SERVERS=")
+}
+
+func TestVNFPackageConfigChecks(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"workers above the maximum", map[string]string{"workerCount": "9"}, []string{"tacker-cilium:workerCount: 9", "1-5"}},
+		{"maximum below minimum", map[string]string{"vnfMinWorkers": "3", "vnfMaxWorkers": "2", "workerCount": "2"}, []string{"tacker-cilium:vnfMaxWorkers: 2"}},
+		{"three control planes", map[string]string{"controlPlaneCount": "3"}, []string{"tacker-cilium:controlPlaneCount: 3", "use 1"}},
+		{"VIM without password", map[string]string{"vnfVimAuthUrl": "http://192.0.2.5/identity/v3", "vnfVimUsername": "nfv_user", "vnfVimProject": "nfv"},
+			[]string{"tacker-cilium:vnfVimPassword is not set", "--secret"}},
+		{"VIM URL", map[string]string{"vnfVimAuthUrl": "controller:5000"}, []string{"tacker-cilium:vnfVimAuthUrl", "Keystone v3 URL"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := shipped(t, "vnf-package")
+			for k, v := range c.set {
+				raw[k] = v
+			}
+			cfg, err := Decode(raw)
+			require.NoError(t, err)
+			err = cfg.Validate()
+			require.Error(t, err)
+			for _, w := range c.want {
+				require.ErrorContains(t, err, w)
+			}
+		})
+	}
+}
+
+func TestVNFPackageOnANamedVIM(t *testing.T) {
+	raw := shipped(t, "vnf-package")
+	raw["vnfVimAuthUrl"] = "http://192.0.2.5/identity/v3"
+	raw["vnfVimUsername"] = "nfv_user"
+	raw["vnfVimProject"] = "nfv"
+	raw["vnfVimPassword"] = "vim-password-1"
+	m := mocks.New("")
+	require.NoError(t, runOn(t, m, "vnf-package", raw, "vnfVimPassword"))
+	vci := m.ByType("tacker:index:VnfInstance")[0].Inputs["vimConnectionInfo"]
+	require.True(t, vci.ContainsSecrets(), "the VIM's password stays a secret")
+	vim1 := mocks.Mappable(vci).(map[string]any)["vim1"]
+	require.Equal(t, "http://192.0.2.5/identity/v3", dig(t, vim1, "interfaceInfo", "endpoint"))
+	require.Equal(t, "nfv_user", dig(t, vim1, "accessInfo", "username"))
+	require.Equal(t, "Default", dig(t, vim1, "accessInfo", "userDomain"))
 }

@@ -1,12 +1,113 @@
 package stacks
 
 import (
-	"errors"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tacker-cilium/tacker-cilium/components/cluster"
+	"github.com/tacker-cilium/tacker-cilium/components/network"
+	"github.com/tacker-cilium/tacker-cilium/components/vnfpackage"
+	"github.com/tacker-cilium/tacker-cilium/sdk/go/tacker"
 )
 
-// vnfPackage has Tacker build the cluster from a VNF package.
+// vnfPackage has Tacker build the cluster from the program's VNF package:
+// the network and the control plane's address are made here, the servers
+// by Tacker through Heat, which can then scale and heal the workers.
 func vnfPackage(ctx *pulumi.Context, cfg *Config) (*target, error) {
-	return nil, errors.New("vnf-package: not built yet")
+	spec := cfg.ClusterSpecs()[0]
+	net, err := network.New(ctx, spec.Name, &network.Args{
+		CIDR:                 spec.NodeCIDR,
+		DNSServers:           cfg.DNSServers,
+		ExternalNetwork:      cfg.ExternalNetwork,
+		ExistingNetworkID:    cfg.ExistingNetworkID,
+		ExistingSubnetID:     cfg.ExistingSubnetID,
+		SSHAllowedCIDRs:      cfg.SSHAllowedCIDRs,
+		APIAllowedCIDRs:      cfg.APIAllowedCIDRs,
+		NodePortAllowedCIDRs: cfg.NodePortAllowedCIDRs,
+		PodCIDR:              spec.PodCIDR,
+		Datapath:             datapath(cfg),
+	})
+	if err != nil {
+		return nil, err
+	}
+	args := &vnfpackage.Args{
+		Cluster: cluster.Args{
+			Name:              spec.Name,
+			Versions:          cfg.Versions,
+			KubernetesRepo:    cfg.KubernetesRepo,
+			CRIORepo:          cfg.CRIORepo,
+			ControlPlane:      cluster.Pool{Count: 1, Flavor: cfg.ControlPlaneFlavor, Image: cfg.ControlPlaneImage},
+			Workers:           cluster.Pool{Count: spec.Workers(), Flavor: cfg.WorkerFlavor, Image: cfg.WorkerImage},
+			ServerGroupPolicy: cfg.ServerGroupPolicy,
+			SSHUser:           cfg.SSHUser,
+			Network: cluster.Network{
+				NetworkID: net.NetworkID, SubnetID: net.SubnetID,
+				NodeSecGroupID: net.NodeSecGroupID, ControlPlaneSecGroupID: net.ControlPlaneSecGroupID,
+				FloatingIPPool: net.ExternalNetworkName, Routed: net.Routed,
+			},
+			PodCIDR:       spec.PodCIDR,
+			ServiceCIDR:   spec.ServiceCIDR,
+			NativeRouting: cfg.RoutingMode == "native",
+			SkipKubeProxy: cfg.KubeProxyReplacement,
+			TokenTTL:      cfg.BootstrapTokenTTL,
+		},
+		MinWorkers:     cfg.VnfMinWorkers,
+		MaxWorkers:     cfg.VnfMaxWorkers,
+		HealGeneration: cfg.VnfHealGeneration,
+		AutoHeal:       cfg.VnfAutoHeal,
+		AutoScale:      cfg.VnfAutoScale,
+	}
+	if cfg.VnfVimAuthURL != "" {
+		access := tacker.VimAccessInfoArgs{
+			Username: pulumi.String(cfg.VnfVimUsername),
+			Password: pulumi.ToSecret(pulumi.String(cfg.VnfVimPassword)).(pulumi.StringOutput),
+			Project:  pulumi.String(cfg.VnfVimProject),
+		}
+		if cfg.VnfVimDomain != "" {
+			access.ProjectDomain, access.UserDomain = pulumi.StringPtr(cfg.VnfVimDomain), pulumi.StringPtr(cfg.VnfVimDomain)
+		}
+		if cfg.VnfVimRegion != "" {
+			access.Region = pulumi.StringPtr(cfg.VnfVimRegion)
+		}
+		args.VimConnectionInfo = tacker.VimConnectionInfoMap{"vim1": tacker.VimConnectionInfoArgs{
+			InterfaceInfo: tacker.VimInterfaceInfoArgs{Endpoint: pulumi.String(cfg.VnfVimAuthURL)},
+			AccessInfo:    access,
+		}}
+	}
+	vnf, err := vnfpackage.New(ctx, spec.Name, args)
+	if err != nil {
+		return nil, err
+	}
+	ssh := vnf.SSH
+	t := &target{
+		spec:        spec,
+		kubeconfig:  vnf.Kubeconfig,
+		apiEndpoint: vnf.APIEndpoint,
+		apiHost:     vnf.ControlPlaneIP,
+		apiPort:     network.PortAPIServer,
+		caCertPem:   vnf.CACertPem,
+		// The workers' addresses are Heat's: a mesh peer reaches this
+		// cluster through its control plane.
+		nodeIPs: pulumi.StringArray{vnf.ControlPlaneIP}.ToStringArrayOutput(),
+		nodes:   1 + spec.Workers(),
+		mtu:     net.MTU,
+		after:   []pulumi.Resource{vnf.Gate},
+		// Cilium's verification waits for every node: after the sweep,
+		// only the servers Tacker lists are nodes.
+		gates: []pulumi.Resource{vnf.Gate, vnf.Sweep},
+		ssh:   &ssh,
+		outputs: pulumi.Map{
+			"controlPlaneEndpoint": vnf.ControlPlaneEndpoint,
+			"caCertHash":           vnf.CACertHash,
+			"sshPrivateKey":        vnf.SSHPrivateKey,
+			"vnfPackageId":         vnf.Package.ID(),
+			"vnfdId":               vnf.Package.VnfdId,
+			"vnfPackageHash":       vnf.PackageHash,
+			"vnfInstanceId":        vnf.Instance.ID(),
+			"vnfScaleStatus":       vnf.Instance.ScaleStatus,
+		},
+	}
+	if cfg.NetworkMTU != 0 {
+		t.mtu = pulumi.Int(cfg.NetworkMTU).ToIntOutput()
+	}
+	return t, nil
 }

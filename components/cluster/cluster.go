@@ -75,8 +75,8 @@ func (a Args) withDefaults() Args {
 	return a
 }
 
-// cloudInit is what every node of the cluster shares, but the identity.
-func (a Args) cloudInit() cloudinit.Cluster {
+// CloudInit is what every node of the cluster shares, but the identity.
+func (a Args) CloudInit() cloudinit.Cluster {
 	return cloudinit.Cluster{
 		Name:                a.Name,
 		KubernetesVersion:   a.Versions.KubernetesPatch,
@@ -246,7 +246,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			sans = append(sans, p.floating.Address)
 		}
 	}
-	clusterCfg := id.CloudInit(a.cloudInit(), c.ControlPlaneEndpoint, sans)
+	clusterCfg := id.CloudInit(a.CloudInit(), c.ControlPlaneEndpoint, sans)
 
 	for _, p := range plan {
 		node := p.node

@@ -87,7 +87,7 @@ func (c *Cluster) onHost(ctx *pulumi.Context, name string, a Args, id *Identity,
 	// wait for it the way a booting VM is waited for.
 	c.SSH.DialErrorLimit = pulumi.Int(10)
 
-	script := id.CloudInit(a.cloudInit(), c.ControlPlaneEndpoint, pulumi.ToStringArray([]string{h.Address})).
+	script := id.CloudInit(a.CloudInit(), c.ControlPlaneEndpoint, pulumi.ToStringArray([]string{h.Address})).
 		ApplyT(func(cc any) (string, error) {
 			files, err := cloudinit.Render(cc.(cloudinit.Cluster), cloudinit.Node{Name: node.Name, Role: node.Role, IP: h.nodeIP(), ExistingHost: true})
 			if err != nil {

@@ -118,8 +118,8 @@ func TestBadSpecNamesFieldValueAndWhatIsAccepted(t *testing.T) {
 		`Flavours[0].ServerGroupPolicy: "spread" is not one of soft-anti-affinity, anti-affinity`: func(s *Spec) {
 			s.Flavours[0].ServerGroupPolicy = "spread"
 		},
-		`Flavours[0].Workers.Image.ChecksumAlgorithm: "sha-1" is not sha-256, sha-512 or md5`: func(s *Spec) {
-			s.Flavours[0].Workers.Image.ChecksumAlgorithm = "sha-1"
+		`Flavours[0].Workers.Image.ChecksumAlgorithm: "md5" is not sha-224, sha-256, sha-384 or sha-512 (ETSI SOL001 ChecksumData)`: func(s *Spec) {
+			s.Flavours[0].Workers.Image.ChecksumAlgorithm = "md5"
 		},
 		`Flavours[0].Workers.Image.Checksum: "abc" is not 64 lower-case hex digits (sha-256)`: func(s *Spec) {
 			s.Flavours[0].Workers.Image.Checksum = "abc"

@@ -74,7 +74,7 @@ type Workers struct {
 type Image struct {
 	Name              string // Glance image name
 	Version           string // default "1.0"
-	ChecksumAlgorithm string // sha-256, sha-512 or md5 (Glance's checksum)
+	ChecksumAlgorithm string // sha-224, sha-256, sha-384 or sha-512, as ETSI SOL001 allows (Glance's os_hash_algo, not its md5 checksum)
 	Checksum          string // hex digest of the image file
 	ContainerFormat   string // default bare
 	DiskFormat        string // default qcow2
@@ -86,7 +86,7 @@ var (
 	dnsLabel    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	flavourID   = regexp.MustCompile(`^[a-z0-9_]+$`)
 	hexDigest   = regexp.MustCompile(`^[0-9a-f]+$`)
-	checksumLen = map[string]int{"sha-256": 64, "sha-512": 128, "md5": 32}
+	checksumLen = map[string]int{"sha-224": 56, "sha-256": 64, "sha-384": 96, "sha-512": 128}
 	serverGroup = []string{"soft-anti-affinity", "anti-affinity", "soft-affinity", "affinity"}
 	containers  = []string{"aki", "ami", "ari", "bare", "docker", "ova", "ovf"}
 	diskFormats = []string{"aki", "ami", "ari", "iso", "qcow2", "raw", "vdi", "vhd", "vhdx", "vmdk"}
@@ -204,7 +204,7 @@ func (v VDU) validate(p string, minCPU, minMB int) []error {
 		bad("Image.Name", i.Name, "is not a Glance image name")
 	}
 	if n, ok := checksumLen[i.ChecksumAlgorithm]; !ok {
-		bad("Image.ChecksumAlgorithm", i.ChecksumAlgorithm, "is not sha-256, sha-512 or md5")
+		bad("Image.ChecksumAlgorithm", i.ChecksumAlgorithm, "is not sha-224, sha-256, sha-384 or sha-512 (ETSI SOL001 ChecksumData)")
 	} else if len(i.Checksum) != n || !hexDigest.MatchString(i.Checksum) {
 		bad("Image.Checksum", i.Checksum, fmt.Sprintf("is not %d lower-case hex digits (%s)", n, i.ChecksumAlgorithm))
 	}

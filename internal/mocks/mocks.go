@@ -5,6 +5,8 @@
 package mocks
 
 import (
+	"crypto/md5"
+	"crypto/sha512"
 	"encoding/base64"
 	"fmt"
 	"net/netip"
@@ -205,10 +207,24 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "openstack:networking/getNetwork:getNetwork", "openstack:compute/getFlavor:getFlavor", "openstack:images/getImage:getImage":
 		kind := args.Token[strings.LastIndex(args.Token, ":")+4:]
+		// What a devstack's m1.medium and a Ubuntu cloud image report.
 		return resource.PropertyMap{
-			"id":   resource.NewProperty(strings.ToLower(kind) + "-" + name),
-			"name": resource.NewProperty(name),
-			"mtu":  resource.NewProperty(TenantMTU),
+			"id":              resource.NewProperty(strings.ToLower(kind) + "-" + name),
+			"name":            resource.NewProperty(name),
+			"mtu":             resource.NewProperty(TenantMTU),
+			"vcpus":           resource.NewProperty(2.0),
+			"ram":             resource.NewProperty(4096.0),
+			"disk":            resource.NewProperty(40.0),
+			"checksum":        resource.NewProperty(fmt.Sprintf("%x", md5.Sum([]byte(name)))),
+			"sizeBytes":       resource.NewProperty(600 * 1024 * 1024.0),
+			"containerFormat": resource.NewProperty("bare"),
+			"diskFormat":      resource.NewProperty("qcow2"),
+			"minDiskGb":       resource.NewProperty(0.0),
+			// Glance's own SHA-2 of the image (Rocky and later).
+			"properties": resource.NewProperty(resource.PropertyMap{
+				"os_hash_algo":  resource.NewProperty("sha512"),
+				"os_hash_value": resource.NewProperty(fmt.Sprintf("%x", sha512.Sum512([]byte(name)))),
+			}),
 		}, nil
 	}
 	return nil, fmt.Errorf("mocks: no answer for %s", args.Token)

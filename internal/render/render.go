@@ -4,6 +4,7 @@
 package render
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -113,6 +114,51 @@ func writtenFile(userData, path string) (string, error) {
 	return "", fmt.Errorf("user-data writes no %s", path)
 }
 
+// VNF packages and the user-data of their VDUs, as the program hands them
+// to Tacker.
+const (
+	vnfPackageType  = "tacker:index:VnfPackage"
+	vnfInstanceType = "tacker:index:VnfInstance"
+)
+
+// VNFPackages are the CSARs the program uploads, by resource name.
+func VNFPackages(m *mocks.Mocks) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, r := range m.ByType(vnfPackageType) {
+		zip, err := base64.StdEncoding.DecodeString(mocks.Plain(r.Inputs["content"]))
+		if err != nil {
+			return nil, fmt.Errorf("VNF package %s: content is not base64: %w", r.Name, err)
+		}
+		out[r.Name] = zip
+	}
+	return out, nil
+}
+
+// VDUNodes are the VDUs of each VNF instance as nodes: the user-data Heat
+// boots them with (additionalParams <vdu>_user_data).
+func VDUNodes(m *mocks.Mocks) ([]Node, error) {
+	var nodes []Node
+	for _, r := range m.ByType(vnfInstanceType) {
+		params := mocks.Open(r.Inputs["additionalParams"])
+		if !params.IsObject() {
+			continue
+		}
+		for k, v := range params.ObjectValue() {
+			vdu, ok := strings.CutSuffix(string(k), "_user_data")
+			if !ok {
+				continue
+			}
+			n := Node{Cluster: r.Name, Name: vdu, Role: vdu, UserData: mocks.Plain(v)}
+			var err error
+			if n.Kubeadm, err = writtenFile(n.UserData, KubeadmConfigPath); err != nil {
+				return nil, fmt.Errorf("VDU %s of %s: %w", vdu, r.Name, err)
+			}
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes, nil
+}
+
 // HostScripts are the scripts that bootstrap existing hosts over SSH (aio
 // host mode), by node name, unredacted: what cloud-init's user-data is to
 // a VM.
@@ -145,6 +191,15 @@ func Write(o Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	vdus, err := VDUNodes(m)
+	if err != nil {
+		return nil, err
+	}
+	nodes = append(nodes, vdus...)
+	packages, err := VNFPackages(m)
+	if err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(o.Out, o.Stack)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
@@ -171,6 +226,17 @@ func Write(o Options) ([]string, error) {
 			write(filepath.Join(nodeDir, "user-data"), clean(n.UserData)),
 			write(filepath.Join(nodeDir, "kubeadm.yaml"), clean(n.Kubeadm)),
 		); err != nil {
+			return nil, err
+		}
+	}
+	for name, zip := range packages {
+		// A zip holds no secret of the cluster: it is written as it is.
+		path := filepath.Join(dir, name+".zip")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		written = append(written, path)
+		if err := os.WriteFile(path, zip, 0o644); err != nil {
 			return nil, err
 		}
 	}
