@@ -54,6 +54,11 @@ const (
 // can be opened in this stack's security groups.
 func newMesh(ctx *pulumi.Context, cfg *Config) (*mesh, error) {
 	m := &mesh{enabled: cfg.Meshed(), nodeIPs: map[string]pulumi.StringArrayOutput{}}
+	if cfg.Kubeconfig != "" {
+		// A cluster made elsewhere: its nodes and subnet are not known, so
+		// it offers peers nothing to mesh with (Validate refuses meshPeers).
+		return m, nil
+	}
 	for _, s := range cfg.ClusterSpecs() {
 		m.local = append(m.local, meshMember{Name: s.Name, ID: s.ID, NodeCIDR: s.NodeCIDR, PodCIDR: s.PodCIDR, Port: network.PortClusterMesh})
 	}

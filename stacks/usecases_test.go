@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tacker-cilium/tacker-cilium/internal/mocks"
@@ -463,4 +464,31 @@ func TestVNFPackageOnANamedVIM(t *testing.T) {
 	require.Equal(t, "http://192.0.2.5/identity/v3", dig(t, vim1, "interfaceInfo", "endpoint"))
 	require.Equal(t, "nfv_user", dig(t, vim1, "accessInfo", "username"))
 	require.Equal(t, "Default", dig(t, vim1, "accessInfo", "userDomain"))
+}
+
+// A cluster made elsewhere offers mesh peers nothing: its nodes are not
+// known, so its "mesh" output lists no cluster.
+func TestExistingClusterOffersNoMeshMembers(t *testing.T) {
+	raw := shipped(t, "multinode")
+	raw["kubeconfig"] = byoKubeconfig
+	cfg, err := Decode(raw)
+	require.NoError(t, err)
+	require.NoError(t, cfg.Validate())
+	var local int
+	_, err = mocks.New("").Run(func(ctx *pulumi.Context) error {
+		m, err := newMesh(ctx, cfg)
+		local = len(m.local)
+		return err
+	}, Namespace, "byo", nil)
+	require.NoError(t, err)
+	require.Zero(t, local)
+
+	cfg.Kubeconfig = ""
+	_, err = mocks.New("").Run(func(ctx *pulumi.Context) error {
+		m, err := newMesh(ctx, cfg)
+		local = len(m.local)
+		return err
+	}, Namespace, "multinode", nil)
+	require.NoError(t, err)
+	require.Equal(t, 1, local, "a cluster the program builds is offered")
 }
