@@ -38,6 +38,15 @@ const (
 	Instantiated    = "INSTANTIATED"
 )
 
+// The vnfConfigurableProperties that switch Tacker's v2 Prometheus plugin
+// on for an instance (SOL003 5.5.2.2): tacker/sol_refactored/common/
+// prometheus_plugin.py acts on an auto_heal or auto_scale alert only when
+// the instance's property is true.
+const (
+	AutohealProperty  = "isAutohealEnabled"
+	AutoscaleProperty = "isAutoscaleEnabled"
+)
+
 // Scale directions of a ScaleVnfRequest.
 const (
 	ScaleOut = "SCALE_OUT"
@@ -53,13 +62,23 @@ type CreateVnfRequest struct {
 
 // InstantiateVnfRequest is the body of POST .../instantiate (SOL003
 // 5.5.2.4, as tacker/sol_refactored/api/schemas/vnflcm_v2.py checks it).
-// ExtVirtualLinks and AdditionalParams are passed through as given.
+// ExtVirtualLinks and AdditionalParams are passed through as given; the
+// conductor merges VnfConfigurableProperties into the instance's
+// (vnflcm_driver_v2.py instantiate_process).
 type InstantiateVnfRequest struct {
-	FlavourID            string                       `json:"flavourId"`
-	InstantiationLevelID string                       `json:"instantiationLevelId,omitempty"`
-	ExtVirtualLinks      []map[string]any             `json:"extVirtualLinks,omitempty"`
-	VimConnectionInfo    map[string]VimConnectionInfo `json:"vimConnectionInfo,omitempty"`
-	AdditionalParams     map[string]any               `json:"additionalParams,omitempty"`
+	FlavourID                 string                       `json:"flavourId"`
+	InstantiationLevelID      string                       `json:"instantiationLevelId,omitempty"`
+	ExtVirtualLinks           []map[string]any             `json:"extVirtualLinks,omitempty"`
+	VimConnectionInfo         map[string]VimConnectionInfo `json:"vimConnectionInfo,omitempty"`
+	AdditionalParams          map[string]any               `json:"additionalParams,omitempty"`
+	VnfConfigurableProperties map[string]any               `json:"vnfConfigurableProperties,omitempty"`
+}
+
+// VnfInfoModificationRequest is the body of PATCH .../vnf_instances/{id}
+// (SOL003 5.5.2.12): a JSON merge patch (RFC 7396) of the instance, which
+// the conductor applies as a MODIFY_INFO operation.
+type VnfInfoModificationRequest struct {
+	VnfConfigurableProperties map[string]any `json:"vnfConfigurableProperties,omitempty"`
 }
 
 // VimConnectionInfo says how Tacker reaches the VIM that hosts the VNF.
@@ -123,6 +142,9 @@ type VnfInstance struct {
 	InstantiationState     string                       `json:"instantiationState"`
 	VimConnectionInfo      map[string]VimConnectionInfo `json:"vimConnectionInfo,omitempty"`
 	InstantiatedVnfInfo    *InstantiatedVnfInfo         `json:"instantiatedVnfInfo,omitempty"`
+	// VnfConfigurableProperties is absent until an instantiation or a
+	// modification sets it: Tacker takes none from the VNFD.
+	VnfConfigurableProperties map[string]any `json:"vnfConfigurableProperties,omitempty"`
 }
 
 // InstantiatedVnfInfo is what an instantiated VNF is made of.
@@ -196,7 +218,7 @@ type ProblemDetails struct {
 // OperationError is an LCM operation that did not complete.
 type OperationError struct {
 	OpOccID    string
-	Operation  string // INSTANTIATE, SCALE, HEAL, TERMINATE
+	Operation  string // INSTANTIATE, SCALE, HEAL, TERMINATE, MODIFY_INFO
 	InstanceID string
 	State      string          // the last operationState seen
 	Problem    *ProblemDetails // Tacker's error, when the operation failed
@@ -305,20 +327,44 @@ func (c *Client) TerminateVnf(ctx context.Context, id string) (*LcmOpOcc, error)
 	return c.operate(ctx, id, "terminate", "TERMINATE", terminateRequest{TerminationType: "FORCEFUL"})
 }
 
-// operate starts an LCM operation, which Tacker accepts with 202 and the
-// Location of its vnf_lcm_op_occ, and waits for that to end.
+// ModifyVnfInstance patches the instance and waits for its MODIFY_INFO
+// operation. The SOL APIs make this PATCH application/merge-patch+json;
+// Tacker also takes application/json for older clients (allowed_content_types
+// in tacker/sol_refactored/controller/vnflcm_v2.py).
+func (c *Client) ModifyVnfInstance(ctx context.Context, id string, req VnfInfoModificationRequest) (*LcmOpOcc, error) {
+	opts := &gophercloud.RequestOpts{OkCodes: []int{http.StatusAccepted},
+		MoreHeaders: map[string]string{"Version": LcmAPIVersion, "Content-Type": "application/merge-patch+json"}}
+	return c.start(ctx, id, "MODIFY_INFO", func(ctx context.Context) (*http.Response, error) {
+		return c.sc.Patch(ctx, c.lcmURL("vnf_instances", id), req, nil, opts)
+	})
+}
+
+// operate starts an LCM operation with POST .../{action}.
 func (c *Client) operate(ctx context.Context, id, action, operation string, body any) (*LcmOpOcc, error) {
+	return c.start(ctx, id, operation, func(ctx context.Context) (*http.Response, error) {
+		return c.sc.Post(ctx, c.lcmURL("vnf_instances", id, action), body, nil, lcmOpts(http.StatusAccepted))
+	})
+}
+
+// start sends the request of an LCM operation, which Tacker accepts with
+// 202 and the Location of its vnf_lcm_op_occ, and waits for that to end.
+func (c *Client) start(ctx context.Context, id, operation string, send func(context.Context) (*http.Response, error)) (*LcmOpOcc, error) {
 	callCtx, cancel := context.WithTimeout(ctx, callTimeout)
-	resp, err := c.sc.Post(callCtx, c.lcmURL("vnf_instances", id, action), body, nil, lcmOpts(http.StatusAccepted))
+	resp, err := send(callCtx)
 	cancel()
 	if err != nil {
-		return nil, apiError(strings.ToLower(operation)+" VNF instance "+id, err)
+		return nil, apiError(verb(operation)+" VNF instance "+id, err)
 	}
 	opID, err := opOccID(resp.Header.Get("Location"))
 	if err != nil {
-		return nil, fmt.Errorf("tacker: %s VNF instance %s: %w", strings.ToLower(operation), id, err)
+		return nil, fmt.Errorf("tacker: %s VNF instance %s: %w", verb(operation), id, err)
 	}
 	return c.WaitOperation(ctx, opID, operation, id)
+}
+
+// verb is an operation in words: MODIFY_INFO is "modify info".
+func verb(operation string) string {
+	return strings.ToLower(strings.ReplaceAll(operation, "_", " "))
 }
 
 // opOccID takes the operation's id from the Location header. Only the id:

@@ -21,8 +21,8 @@ import (
 type VnfInstance struct{}
 
 // VnfInstanceArgs are the inputs. scaleLevels, healGeneration,
-// healVnfcIds and lcmAdditionalParams change in place; every other input
-// replaces the instance.
+// healVnfcIds, lcmAdditionalParams, autoHeal and autoScale change in
+// place; every other input replaces the instance.
 type VnfInstanceArgs struct {
 	VnfdID               string                       `pulumi:"vnfdId" provider:"replaceOnChanges"`
 	Name                 string                       `pulumi:"name,optional" provider:"replaceOnChanges"`
@@ -36,6 +36,8 @@ type VnfInstanceArgs struct {
 	ScaleLevels          map[string]int               `pulumi:"scaleLevels,optional"`
 	HealGeneration       int                          `pulumi:"healGeneration,optional"`
 	HealVnfcIDs          []string                     `pulumi:"healVnfcIds,optional"`
+	AutoHeal             *bool                        `pulumi:"autoHeal,optional"`
+	AutoScale            *bool                        `pulumi:"autoScale,optional"`
 }
 
 // VimConnectionInfo is how Tacker reaches the OpenStack that hosts the VNF.
@@ -88,6 +90,9 @@ func (v *VnfInstance) Annotate(a infer.Annotator) {
 		"terminated and deleted first. An operation that fails is an error with Tacker's own words; one left "+
 		"FAILED_TEMP blocks the instance until an operator rolls it back or marks it failed "+
 		"(openstack vnflcm op rollback|fail ID --os-tacker-api-version 2), after which the next update carries on. "+
+		"autoHeal and autoScale are the instance's vnfConfigurableProperties isAutohealEnabled and isAutoscaleEnabled, "+
+		"sent at instantiation and changed in place by a modification (PATCH, MODIFY_INFO); Tacker's Prometheus plugin "+
+		"heals or scales the instance on alerts only while they are true. "+
 		"Delete terminates (FORCEFUL: Heat deletes the stack) and deletes the instance.")
 }
 
@@ -110,6 +115,12 @@ func (a *VnfInstanceArgs) Annotate(an infer.Annotator) {
 	an.Describe(&a.HealGeneration, "Bump it (any change) to heal: POST heal with healVnfcIds, and wait.")
 	an.Describe(&a.HealVnfcIDs, "VNFCs a heal replaces, by vnfcInfo id (VDU-serverId), vnfcResourceInfo id or Nova server id "+
 		"(computeResourceId); empty heals the whole VNF. A change alone heals nothing.")
+	an.Describe(&a.AutoHeal, "isAutohealEnabled of the instance's vnfConfigurableProperties: whether Tacker heals a VNFC on the "+
+		"auto_heal alerts of its Prometheus plugin ([prometheus_plugin] auto_healing in tacker.conf). Left out, nothing is sent "+
+		"and Tacker's value stays as it is.")
+	an.Describe(&a.AutoScale, "isAutoscaleEnabled of the instance's vnfConfigurableProperties: whether Tacker scales an aspect on "+
+		"the auto_scale alerts of its Prometheus plugin ([prometheus_plugin] auto_scaling in tacker.conf). Left out, nothing "+
+		"is sent and Tacker's value stays as it is.")
 }
 
 // Annotate documents the VIM connection.
@@ -258,10 +269,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// switches are the vnfConfigurableProperties the inputs set.
+func (a VnfInstanceArgs) switches() map[string]bool {
+	out := map[string]bool{}
+	if a.AutoHeal != nil {
+		out[tacker.AutohealProperty] = *a.AutoHeal
+	}
+	if a.AutoScale != nil {
+		out[tacker.AutoscaleProperty] = *a.AutoScale
+	}
+	return out
+}
+
 func (a VnfInstanceArgs) instantiateRequest() tacker.InstantiateVnfRequest {
 	req := tacker.InstantiateVnfRequest{
 		FlavourID: a.FlavourID, InstantiationLevelID: a.InstantiationLevelID,
 		ExtVirtualLinks: a.ExtVirtualLinks, AdditionalParams: a.AdditionalParams,
+	}
+	for prop, on := range a.switches() {
+		if req.VnfConfigurableProperties == nil {
+			req.VnfConfigurableProperties = map[string]any{}
+		}
+		req.VnfConfigurableProperties[prop] = on
 	}
 	if len(a.VimConnectionInfo) > 0 {
 		req.VimConnectionInfo = map[string]tacker.VimConnectionInfo{}
@@ -292,7 +321,10 @@ func instanceState(in VnfInstanceArgs, inst *tacker.VnfInstance) VnfInstanceStat
 
 // converge brings the instance to what the inputs ask: instantiated (after
 // a failed instantiation, once an operator has cleared it), each aspect of
-// scaleLevels at its level, healed if healGeneration moved since prior.
+// scaleLevels at its level, healed if healGeneration moved since prior,
+// and autoHeal and autoScale as set. A switch turned off is modified
+// before the scale and the heal, one turned on after them, so that Tacker
+// starts no operation of its own that would make it refuse these.
 func converge(ctx context.Context, c *tacker.Client, id string, in VnfInstanceArgs, prior *VnfInstanceArgs) error {
 	inst, err := c.GetVnfInstance(ctx, id)
 	if err != nil {
@@ -306,20 +338,52 @@ func converge(ctx context.Context, c *tacker.Client, id string, in VnfInstanceAr
 			return err
 		}
 	}
+	off, on := switchChanges(inst, in)
+	if err := modify(ctx, c, id, off); err != nil {
+		return err
+	}
 	if err := scale(ctx, c, inst, in); err != nil {
 		return err
 	}
-	if prior == nil || prior.HealGeneration == in.HealGeneration {
+	if prior != nil && prior.HealGeneration != in.HealGeneration {
+		if inst, err = c.GetVnfInstance(ctx, id); err != nil {
+			return err
+		}
+		vnfcs, err := healTargets(inst, in.HealVnfcIDs)
+		if err != nil {
+			return err
+		}
+		if _, err := c.HealVnf(ctx, id, tacker.HealVnfRequest{VnfcInstanceID: vnfcs, AdditionalParams: in.LcmAdditionalParams}); err != nil {
+			return err
+		}
+	}
+	return modify(ctx, c, id, on)
+}
+
+// switchChanges are the switches whose value in Tacker is not the input's
+// (a property Tacker lacks, or holds as other than a boolean, counts as
+// such), split into those to turn off and those to turn on.
+func switchChanges(inst *tacker.VnfInstance, in VnfInstanceArgs) (off, on map[string]any) {
+	off, on = map[string]any{}, map[string]any{}
+	for prop, want := range in.switches() {
+		if have, ok := inst.VnfConfigurableProperties[prop]; ok && have == want {
+			continue
+		}
+		if want {
+			on[prop] = true
+		} else {
+			off[prop] = false
+		}
+	}
+	return off, on
+}
+
+// modify merges props into the instance's vnfConfigurableProperties.
+func modify(ctx context.Context, c *tacker.Client, id string, props map[string]any) error {
+	if len(props) == 0 {
 		return nil
 	}
-	if inst, err = c.GetVnfInstance(ctx, id); err != nil {
-		return err
-	}
-	vnfcs, err := healTargets(inst, in.HealVnfcIDs)
-	if err != nil {
-		return err
-	}
-	_, err = c.HealVnf(ctx, id, tacker.HealVnfRequest{VnfcInstanceID: vnfcs, AdditionalParams: in.LcmAdditionalParams})
+	_, err := c.ModifyVnfInstance(ctx, id, tacker.VnfInfoModificationRequest{VnfConfigurableProperties: props})
 	return err
 }
 
@@ -421,7 +485,7 @@ func (*VnfInstance) Create(ctx context.Context, req infer.CreateRequest[VnfInsta
 	return resp, nil
 }
 
-// Update scales and heals as the inputs ask. On failure Pulumi keeps the
+// Update scales, heals and modifies as the inputs ask. On failure Pulumi keeps the
 // old state, so the next update tries again what is still to do.
 func (*VnfInstance) Update(ctx context.Context, req infer.UpdateRequest[VnfInstanceArgs, VnfInstanceState]) (infer.UpdateResponse[VnfInstanceState], error) {
 	if req.DryRun {
@@ -443,9 +507,10 @@ func (*VnfInstance) Update(ctx context.Context, req infer.UpdateRequest[VnfInsta
 	return infer.UpdateResponse[VnfInstanceState]{Output: instanceState(req.Inputs, inst)}, nil
 }
 
-// Read is the refresh: name, description, vnfdId, flavour and the levels
-// of scaleLevels' aspects come from Tacker, so that a manual scale shows
-// as drift; a terminated instance loses its flavourId, which replaces it.
+// Read is the refresh: name, description, vnfdId, flavour, the levels
+// of scaleLevels' aspects and the switches the inputs set come from
+// Tacker, so that a manual scale or modification shows as drift; a
+// terminated instance loses its flavourId, which replaces it.
 // Tacker does not show what it was instantiated with (the VIM password,
 // the links, the params): those stay as they were.
 func (*VnfInstance) Read(ctx context.Context, req infer.ReadRequest[VnfInstanceArgs, VnfInstanceState]) (infer.ReadResponse[VnfInstanceArgs, VnfInstanceState], error) {
@@ -479,6 +544,14 @@ func (*VnfInstance) Read(ctx context.Context, req infer.ReadRequest[VnfInstanceA
 		}
 		in.ScaleLevels = levels
 	}
+	// Read as converge compares: only a boolean true is on; anything else
+	// shows as off and is set again by the next update.
+	if in.AutoHeal != nil {
+		in.AutoHeal = ptr(inst.VnfConfigurableProperties[tacker.AutohealProperty] == true)
+	}
+	if in.AutoScale != nil {
+		in.AutoScale = ptr(inst.VnfConfigurableProperties[tacker.AutoscaleProperty] == true)
+	}
 	s := instanceState(in, inst)
 	return infer.ReadResponse[VnfInstanceArgs, VnfInstanceState]{ID: inst.ID, Inputs: in, State: s}, nil
 }
@@ -507,3 +580,5 @@ func (*VnfInstance) Delete(ctx context.Context, req infer.DeleteRequest[VnfInsta
 	}
 	return infer.DeleteResponse{}, nil
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -189,6 +189,13 @@ var (
 		"interfaceInfo": anyObject, "accessInfo": anyObject, "extra": anyObject,
 	})
 
+	// configurableProperties are the two vnfConfigurableProperties SOL003
+	// 5.5.2.2 defines. Tacker takes any keyvalue_pairs there; the stand-in
+	// takes only these, as booleans, so that a misspelt one fails.
+	configurableProperties = object(nil, map[string]shape{
+		"isAutohealEnabled": {kind: "boolean"}, "isAutoscaleEnabled": {kind: "boolean"},
+	})
+
 	createVnfRequest = object([]string{"vnfdId"}, map[string]shape{
 		"vnfdId": identifier, "vnfInstanceName": str(0, 255), "vnfInstanceDescription": str(0, 1024),
 		"metadata": keyvalue,
@@ -199,7 +206,14 @@ var (
 		"extManagedVirtualLinks": arrayOf(anyObject, 0),
 		"vimConnectionInfo":      {kind: "object", values: &vimConnectionInfo},
 		"localizationLanguage":   str(0, 255),
-		"additionalParams":       keyvalue, "extensions": keyvalue, "vnfConfigurableProperties": keyvalue,
+		"additionalParams":       keyvalue, "extensions": keyvalue, "vnfConfigurableProperties": configurableProperties,
+	})
+	// vnfInfoModificationRequest is the part of VnfInfoModificationRequest_V200
+	// the stand-in carries out; Tacker also takes vnfdId, metadata,
+	// extensions, vimConnectionInfo and vnfcInfoModifications.
+	vnfInfoModificationRequest = object(nil, map[string]shape{
+		"vnfInstanceName": str(0, 255), "vnfInstanceDescription": str(0, 1024),
+		"vnfConfigurableProperties": configurableProperties,
 	})
 	terminateVnfRequest = object([]string{"terminationType"}, map[string]shape{
 		"terminationType":            {kind: "string", enum: []string{"FORCEFUL", "GRACEFUL"}},

@@ -68,8 +68,8 @@ type Server struct {
 	// Zero means DefaultDelay.
 	OnboardingDelay, OperationDelay time.Duration
 	// FailOperation, when it returns a non-nil ProblemDetails for an LCM
-	// operation (INSTANTIATE, SCALE, HEAL, TERMINATE) of an instance,
-	// makes that operation end FAILED_TEMP with it as the error.
+	// operation (INSTANTIATE, SCALE, HEAL, TERMINATE, MODIFY_INFO) of an
+	// instance, makes that operation end FAILED_TEMP with it as the error.
 	FailOperation func(instanceID, operation string) *ProblemDetails
 
 	URL string // http://127.0.0.1:port/ once started

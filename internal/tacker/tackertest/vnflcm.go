@@ -2,6 +2,7 @@ package tackertest
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -19,6 +20,9 @@ type Instance struct {
 	VNFCs                         []VNFC
 	VNFD                          *VNFD
 	CreatedAt                     time.Time
+	// ConfigurableProperties is the instance's vnfConfigurableProperties:
+	// nil until an instantiation or a modification sets some.
+	ConfigurableProperties map[string]any
 }
 
 // VNFC is one VNFC and the Nova server that Heat made for it; heal and
@@ -56,6 +60,7 @@ func (s *Server) Instance(id string) (Instance, bool) {
 	}
 	c := *in
 	c.VNFCs = slices.Clone(in.VNFCs)
+	c.ConfigurableProperties = maps.Clone(in.ConfigurableProperties)
 	return c, true
 }
 
@@ -137,6 +142,8 @@ func (s *Server) serveLcm(w http.ResponseWriter, r *http.Request, parts []string
 		s.showInstance(w, id)
 	case "DELETE vnf_instances/{id}":
 		s.deleteInstance(w, id)
+	case "PATCH vnf_instances/{id}":
+		s.modifyInstance(w, r, id, body)
 	case "POST vnf_instances/{id}/instantiate":
 		action(instantiateVnfRequest, s.startInstantiate)
 	case "POST vnf_instances/{id}/scale":
@@ -162,9 +169,11 @@ func (s *Server) serveLcm(w http.ResponseWriter, r *http.Request, parts []string
 	}
 }
 
-// sol decodes a v2 body; Tacker takes application/json or text/plain.
-func sol(w http.ResponseWriter, r *http.Request, body []byte, sh shape) (map[string]any, bool) {
-	in, e := decodeBody(r, body, sh, "application/json", "text/plain")
+// sol decodes a v2 body; Tacker takes application/json or text/plain, and
+// for the modification also application/merge-patch+json
+// (allowed_content_types of its vnflcm_v2 controller).
+func sol(w http.ResponseWriter, r *http.Request, body []byte, sh shape, types ...string) (map[string]any, bool) {
+	in, e := decodeBody(r, body, sh, append(types, "application/json", "text/plain")...)
 	switch {
 	case strings.HasPrefix(e, "Content-Type"):
 		problem(w, http.StatusUnsupportedMediaType, "%s", e)
@@ -298,17 +307,54 @@ func (s *Server) operate(w http.ResponseWriter, r *http.Request, id string, body
 		problem(w, p.Status, "%s", p.Detail)
 		return
 	}
+	op := s.record(w, id, operation, "STARTING", in)
+	half := s.delay(s.OperationDelay) / 2
+	// The two timers may fire out of order on a busy machine: an
+	// operation already ended stays ended.
+	s.later(half, func() {
+		if op.State == "STARTING" {
+			op.State, op.EnteredTime = "PROCESSING", time.Now()
+		}
+	})
+	s.later(2*half, func() { s.conduct(op) })
+}
+
+// record stores a new operation occurrence, under the lock, and answers
+// 202 with its Location and no body.
+func (s *Server) record(w http.ResponseWriter, id, operation, state string, params map[string]any) *OpOcc {
 	now := time.Now()
-	op := &OpOcc{ID: newID(), InstanceID: id, Operation: operation, State: "STARTING", Params: in, StartTime: now, EnteredTime: now}
+	op := &OpOcc{ID: newID(), InstanceID: id, Operation: operation, State: state, Params: params, StartTime: now, EnteredTime: now}
 	if s.opOccs == nil {
 		s.opOccs = map[string]*OpOcc{}
 	}
 	s.opOccs[op.ID] = op
-	half := s.delay(s.OperationDelay) / 2
-	s.later(half, func() { op.State, op.EnteredTime = "PROCESSING", time.Now() })
-	s.later(2*half, func() { s.conduct(op) })
 	w.Header().Set("Location", s.href("vnf_lcm_op_occs", op.ID))
 	w.WriteHeader(http.StatusAccepted)
+	return op
+}
+
+// modifyInstance is PATCH vnf_instances/{id}: Tacker's controller checks
+// the body and that no operation runs, records a MODIFY_INFO occurrence
+// already PROCESSING (there is no grant to wait for) and leaves the merge
+// to the conductor (modify_info_process). An instance need not be
+// instantiated.
+func (s *Server) modifyInstance(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	in, ok := sol(w, r, body, vnfInfoModificationRequest, "application/merge-patch+json")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch _, ok := s.instances[id]; {
+	case !ok:
+		problem(w, http.StatusNotFound, "VnfInstance %s not found.", id)
+		return
+	case s.busy(id):
+		problem(w, http.StatusConflict, "Other LCM operation of vnfInstance %s is in progress.", id)
+		return
+	}
+	op := s.record(w, id, "MODIFY_INFO", "PROCESSING", in)
+	s.later(s.OperationDelay, func() { s.conduct(op) })
 }
 
 // conduct ends an operation, under the lock.
@@ -356,6 +402,7 @@ func (s *Server) finish(inst *Instance, op *OpOcc) *ProblemDetails {
 		}
 		inst.State, inst.FlavourID = "INSTANTIATED", flavourID
 		inst.VimConnectionInfo, _ = op.Params["vimConnectionInfo"].(map[string]any)
+		mergeProperties(inst, op.Params)
 		resize(inst)
 	case "SCALE":
 		aspect := op.Params["aspectId"].(string)
@@ -369,9 +416,33 @@ func (s *Server) finish(inst *Instance, op *OpOcc) *ProblemDetails {
 			}
 		}
 	case "TERMINATE":
+		// vnfConfigurableProperties stay: Tacker resets only what was
+		// instantiated (terminate_process).
 		inst.State, inst.FlavourID, inst.Levels, inst.VNFCs = "NOT_INSTANTIATED", "", nil, nil
+	case "MODIFY_INFO":
+		if name, ok := op.Params["vnfInstanceName"].(string); ok {
+			inst.Name = name
+		}
+		if desc, ok := op.Params["vnfInstanceDescription"].(string); ok {
+			inst.Description = desc
+		}
+		mergeProperties(inst, op.Params)
 	}
 	return nil
+}
+
+// mergeProperties merges a request's vnfConfigurableProperties into the
+// instance's, key by key, as Tacker's _modify_from_req does on
+// instantiation and modification.
+func mergeProperties(inst *Instance, req map[string]any) {
+	props, ok := req["vnfConfigurableProperties"].(map[string]any)
+	if !ok {
+		return
+	}
+	if inst.ConfigurableProperties == nil {
+		inst.ConfigurableProperties = map[string]any{}
+	}
+	maps.Copy(inst.ConfigurableProperties, props)
 }
 
 // scaleSteps is the signed change of scale level a scale request asks.
@@ -461,6 +532,9 @@ func (s *Server) instanceView(inst *Instance) map[string]any {
 	}
 	if inst.Description != "" {
 		out["vnfInstanceDescription"] = inst.Description
+	}
+	if inst.ConfigurableProperties != nil {
+		out["vnfConfigurableProperties"] = maps.Clone(inst.ConfigurableProperties)
 	}
 	if len(inst.VimConnectionInfo) > 0 {
 		vims := map[string]any{}

@@ -12,12 +12,16 @@ import (
 	"github.com/tacker-cilium/tacker-cilium/sdk/go/tacker/internal"
 )
 
-// A VNF instance Tacker builds from an onboarded VnfPackage through vnflcm v2: created, instantiated (its Heat stack made), then scaled to scaleLevels; every operation is waited on until Tacker reports it COMPLETED. A change of scaleLevels scales each aspect out or in to its level; a change of healGeneration heals the VNFCs of healVnfcIds (the whole VNF when empty); any other change replaces the instance, the old one terminated and deleted first. An operation that fails is an error with Tacker's own words; one left FAILED_TEMP blocks the instance until an operator rolls it back or marks it failed (openstack vnflcm op rollback|fail ID --os-tacker-api-version 2), after which the next update carries on. Delete terminates (FORCEFUL: Heat deletes the stack) and deletes the instance.
+// A VNF instance Tacker builds from an onboarded VnfPackage through vnflcm v2: created, instantiated (its Heat stack made), then scaled to scaleLevels; every operation is waited on until Tacker reports it COMPLETED. A change of scaleLevels scales each aspect out or in to its level; a change of healGeneration heals the VNFCs of healVnfcIds (the whole VNF when empty); any other change replaces the instance, the old one terminated and deleted first. An operation that fails is an error with Tacker's own words; one left FAILED_TEMP blocks the instance until an operator rolls it back or marks it failed (openstack vnflcm op rollback|fail ID --os-tacker-api-version 2), after which the next update carries on. autoHeal and autoScale are the instance's vnfConfigurableProperties isAutohealEnabled and isAutoscaleEnabled, sent at instantiation and changed in place by a modification (PATCH, MODIFY_INFO); Tacker's Prometheus plugin heals or scales the instance on alerts only while they are true. Delete terminates (FORCEFUL: Heat deletes the stack) and deletes the instance.
 type VnfInstance struct {
 	pulumi.CustomResourceState
 
 	// additionalParams of the InstantiateVnfRequest (secret: packages pass user data and keys there). Tacker takes no numbers and no strings longer than 255 characters at its top level: nest them in an object.
 	AdditionalParams pulumi.MapOutput `pulumi:"additionalParams"`
+	// isAutohealEnabled of the instance's vnfConfigurableProperties: whether Tacker heals a VNFC on the auto_heal alerts of its Prometheus plugin ([prometheus_plugin] auto_healing in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+	AutoHeal pulumi.BoolPtrOutput `pulumi:"autoHeal"`
+	// isAutoscaleEnabled of the instance's vnfConfigurableProperties: whether Tacker scales an aspect on the auto_scale alerts of its Prometheus plugin ([prometheus_plugin] auto_scaling in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+	AutoScale pulumi.BoolPtrOutput `pulumi:"autoScale"`
 	// vnfInstanceDescription.
 	Description pulumi.StringPtrOutput `pulumi:"description"`
 	// extVirtualLinks of the InstantiateVnfRequest, passed to Tacker as given (SOL003 ExtVirtualLinkData).
@@ -128,6 +132,10 @@ func VnfInstanceExists(ctx *pulumi.Context,
 type vnfInstanceArgs struct {
 	// additionalParams of the InstantiateVnfRequest (secret: packages pass user data and keys there). Tacker takes no numbers and no strings longer than 255 characters at its top level: nest them in an object.
 	AdditionalParams map[string]interface{} `pulumi:"additionalParams"`
+	// isAutohealEnabled of the instance's vnfConfigurableProperties: whether Tacker heals a VNFC on the auto_heal alerts of its Prometheus plugin ([prometheus_plugin] auto_healing in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+	AutoHeal *bool `pulumi:"autoHeal"`
+	// isAutoscaleEnabled of the instance's vnfConfigurableProperties: whether Tacker scales an aspect on the auto_scale alerts of its Prometheus plugin ([prometheus_plugin] auto_scaling in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+	AutoScale *bool `pulumi:"autoScale"`
 	// vnfInstanceDescription.
 	Description *string `pulumi:"description"`
 	// extVirtualLinks of the InstantiateVnfRequest, passed to Tacker as given (SOL003 ExtVirtualLinkData).
@@ -156,6 +164,10 @@ type vnfInstanceArgs struct {
 type VnfInstanceArgs struct {
 	// additionalParams of the InstantiateVnfRequest (secret: packages pass user data and keys there). Tacker takes no numbers and no strings longer than 255 characters at its top level: nest them in an object.
 	AdditionalParams pulumi.MapInput
+	// isAutohealEnabled of the instance's vnfConfigurableProperties: whether Tacker heals a VNFC on the auto_heal alerts of its Prometheus plugin ([prometheus_plugin] auto_healing in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+	AutoHeal pulumi.BoolPtrInput
+	// isAutoscaleEnabled of the instance's vnfConfigurableProperties: whether Tacker scales an aspect on the auto_scale alerts of its Prometheus plugin ([prometheus_plugin] auto_scaling in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+	AutoScale pulumi.BoolPtrInput
 	// vnfInstanceDescription.
 	Description pulumi.StringPtrInput
 	// extVirtualLinks of the InstantiateVnfRequest, passed to Tacker as given (SOL003 ExtVirtualLinkData).
@@ -270,6 +282,16 @@ func (o VnfInstanceOutput) ToVnfInstanceOutputWithContext(ctx context.Context) V
 // additionalParams of the InstantiateVnfRequest (secret: packages pass user data and keys there). Tacker takes no numbers and no strings longer than 255 characters at its top level: nest them in an object.
 func (o VnfInstanceOutput) AdditionalParams() pulumi.MapOutput {
 	return o.ApplyT(func(v *VnfInstance) pulumi.MapOutput { return v.AdditionalParams }).(pulumi.MapOutput)
+}
+
+// isAutohealEnabled of the instance's vnfConfigurableProperties: whether Tacker heals a VNFC on the auto_heal alerts of its Prometheus plugin ([prometheus_plugin] auto_healing in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+func (o VnfInstanceOutput) AutoHeal() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *VnfInstance) pulumi.BoolPtrOutput { return v.AutoHeal }).(pulumi.BoolPtrOutput)
+}
+
+// isAutoscaleEnabled of the instance's vnfConfigurableProperties: whether Tacker scales an aspect on the auto_scale alerts of its Prometheus plugin ([prometheus_plugin] auto_scaling in tacker.conf). Left out, nothing is sent and Tacker's value stays as it is.
+func (o VnfInstanceOutput) AutoScale() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *VnfInstance) pulumi.BoolPtrOutput { return v.AutoScale }).(pulumi.BoolPtrOutput)
 }
 
 // vnfInstanceDescription.
