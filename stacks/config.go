@@ -102,17 +102,18 @@ type Config struct {
 
 	// The cluster Tacker instantiates from the program's VNF package:
 	// workerCount is the desired size, scaled by Tacker between the bounds.
-	VnfMinWorkers     int    `key:"vnfMinWorkers"`
-	VnfMaxWorkers     int    `key:"vnfMaxWorkers"`
-	VnfHealGeneration int    `key:"vnfHealGeneration"`
-	VnfAutoHeal       bool   `key:"vnfAutoHeal"`
-	VnfAutoScale      bool   `key:"vnfAutoScale"`
-	VnfVimAuthURL     string `key:"vnfVimAuthUrl"`
-	VnfVimUsername    string `key:"vnfVimUsername"`
-	VnfVimPassword    string `key:"vnfVimPassword" secret:"true"`
-	VnfVimProject     string `key:"vnfVimProject"`
-	VnfVimDomain      string `key:"vnfVimDomain"`
-	VnfVimRegion      string `key:"vnfVimRegion"`
+	VnfMinWorkers     int      `key:"vnfMinWorkers"`
+	VnfMaxWorkers     int      `key:"vnfMaxWorkers"`
+	VnfHealGeneration int      `key:"vnfHealGeneration"`
+	VnfHealServers    []string `key:"vnfHealServers"`
+	VnfAutoHeal       bool     `key:"vnfAutoHeal"`
+	VnfAutoScale      bool     `key:"vnfAutoScale"`
+	VnfVimAuthURL     string   `key:"vnfVimAuthUrl"`
+	VnfVimUsername    string   `key:"vnfVimUsername"`
+	VnfVimPassword    string   `key:"vnfVimPassword" secret:"true"`
+	VnfVimProject     string   `key:"vnfVimProject"`
+	VnfVimDomain      string   `key:"vnfVimDomain"`
+	VnfVimRegion      string   `key:"vnfVimRegion"`
 
 	// Versions is the matrix entry of the three version keys, set by Validate.
 	Versions versions.Combination `key:"-"`
@@ -331,7 +332,12 @@ func (c *Config) validateVNF() []error {
 		bad(Key("workerCount"), c.WorkerCount, fmt.Sprintf("Tacker scales the workers between %s and %s: use %d-%d", Key("vnfMinWorkers"), Key("vnfMaxWorkers"), c.VnfMinWorkers, c.VnfMaxWorkers))
 	}
 	if c.VnfHealGeneration < 0 {
-		bad(Key("vnfHealGeneration"), c.VnfHealGeneration, "use 0, and raise it by one to heal the workers")
+		bad(Key("vnfHealGeneration"), c.VnfHealGeneration, "use 0, and raise it by one to heal the servers of "+Key("vnfHealServers"))
+	}
+	if c.VnfHealGeneration > 0 && len(c.VnfHealServers) == 0 {
+		// Tacker heals the whole VNF when told no VNFC: the control plane
+		// would run kubeadm init again, and the cluster would be lost.
+		bad(Key("vnfHealServers"), c.VnfHealServers, "name the Nova servers (or VNFC ids) of the workers to heal, from openstack vnflcm show; healing the whole VNF would re-create the control plane and lose the cluster")
 	}
 	if c.VnfVimAuthURL == "" {
 		return errs // Tacker's default VIM

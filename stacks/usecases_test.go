@@ -407,7 +407,9 @@ func TestVNFPackageStackHasTackerBuildTheNodes(t *testing.T) {
 	links := mocks.Mappable(inst.Inputs["extVirtualLinks"]).([]any)
 	require.Contains(t, fmt.Sprint(links), portID)
 	require.True(t, inst.Inputs["additionalParams"].ContainsSecrets(), "the user_data in additionalParams carry keys")
-	require.Contains(t, mocks.Plain(mocks.Open(inst.Inputs["additionalParams"]).ObjectValue()["worker_user_data"]), "#cloud-config")
+	hidden := mocks.Open(mocks.Open(inst.Inputs["additionalParams"]).ObjectValue()["heat_parameters"]).ObjectValue()
+	require.Contains(t, mocks.Plain(hidden["worker_user_data"]), "#cloud-config")
+	require.Contains(t, mocks.Plain(hidden["controlplane_user_data"]), "BEGIN EC PRIVATE KEY", "the control plane gets the CA keys")
 
 	vim := m.ByType("tacker:index:Vim")[0]
 	require.Equal(t, "https://203.0.113.10:6443", mocks.Plain(vim.Inputs["authUrl"]))
@@ -433,6 +435,7 @@ func TestVNFPackageConfigChecks(t *testing.T) {
 		{"VIM without password", map[string]string{"vnfVimAuthUrl": "http://192.0.2.5/identity/v3", "vnfVimUsername": "nfv_user", "vnfVimProject": "nfv"},
 			[]string{"tacker-cilium:vnfVimPassword is not set", "--secret"}},
 		{"VIM URL", map[string]string{"vnfVimAuthUrl": "controller:5000"}, []string{"tacker-cilium:vnfVimAuthUrl", "Keystone v3 URL"}},
+		{"heal of the whole VNF", map[string]string{"vnfHealGeneration": "1"}, []string{"tacker-cilium:vnfHealServers", "lose the cluster"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			raw := shipped(t, "vnf-package")
@@ -448,6 +451,36 @@ func TestVNFPackageConfigChecks(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestVNFPackageHealsTheNamedWorkers(t *testing.T) {
+	raw := shipped(t, "vnf-package")
+	raw["vnfHealGeneration"] = "1"
+	raw["vnfHealServers"] = `["7b0c6f4e-worker-server"]`
+	m := mocks.New("")
+	require.NoError(t, runOn(t, m, "vnf-package", raw))
+	inst := m.ByType("tacker:index:VnfInstance")[0]
+	require.EqualValues(t, 1, inst.Inputs["healGeneration"].NumberValue())
+	require.Equal(t, []any{"7b0c6f4e-worker-server"}, mocks.Mappable(inst.Inputs["healVnfcIds"]))
+}
+
+// Tacker's own switches: with auto-scale on, Tacker's scaling is not
+// drift to scale back.
+func TestVNFPackageAutoHealAndScale(t *testing.T) {
+	raw := shipped(t, "vnf-package")
+	m := mocks.New("")
+	require.NoError(t, runOn(t, m, "vnf-package", raw))
+	inst := m.ByType("tacker:index:VnfInstance")[0]
+	require.False(t, inst.Inputs.HasValue("autoHeal"), "off sends nothing")
+	require.Empty(t, inst.IgnoreChanges)
+
+	raw["vnfAutoHeal"], raw["vnfAutoScale"] = "true", "true"
+	m = mocks.New("")
+	require.NoError(t, runOn(t, m, "vnf-package", raw))
+	inst = m.ByType("tacker:index:VnfInstance")[0]
+	require.True(t, inst.Inputs["autoHeal"].BoolValue())
+	require.True(t, inst.Inputs["autoScale"].BoolValue())
+	require.Equal(t, []string{"scaleLevels"}, inst.IgnoreChanges)
 }
 
 func TestVNFPackageOnANamedVIM(t *testing.T) {

@@ -53,6 +53,7 @@ func vnfPackage(ctx *pulumi.Context, cfg *Config) (*target, error) {
 		MinWorkers:     cfg.VnfMinWorkers,
 		MaxWorkers:     cfg.VnfMaxWorkers,
 		HealGeneration: cfg.VnfHealGeneration,
+		HealVnfcIDs:    cfg.VnfHealServers,
 		AutoHeal:       cfg.VnfAutoHeal,
 		AutoScale:      cfg.VnfAutoScale,
 	}

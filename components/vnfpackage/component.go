@@ -39,8 +39,11 @@ type Args struct {
 	// VimConnectionInfo is the OpenStack VIM Tacker instantiates on; nil
 	// uses Tacker's default VIM.
 	VimConnectionInfo tacker.VimConnectionInfoMapInput
-	// HealGeneration: a change heals the VNF's workers through Tacker.
+	// HealGeneration: a change heals HealVnfcIDs through Tacker (Nova
+	// server ids or VNFC ids; empty heals the whole VNF, the control plane
+	// too, which loses the cluster: the stacks refuse that).
 	HealGeneration int
+	HealVnfcIDs    []string
 	// AutoHeal and AutoScale are Tacker's switches of the instance
 	// (vnfConfigurableProperties): whether its alerts heal or scale it.
 	AutoHeal, AutoScale bool
@@ -234,8 +237,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	if a.HealGeneration != 0 {
 		instArgs.HealGeneration = pulumi.IntPtr(a.HealGeneration)
+		instArgs.HealVnfcIds = pulumi.ToStringArray(a.HealVnfcIDs)
 	}
-	if c.Instance, err = tacker.NewVnfInstance(ctx, name, instArgs, parent, pulumi.DependsOn([]pulumi.Resource{fip})); err != nil {
+	instOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{fip})}
+	if a.AutoHeal {
+		instArgs.AutoHeal = pulumi.BoolPtr(true)
+	}
+	if a.AutoScale {
+		instArgs.AutoScale = pulumi.BoolPtr(true)
+		// Tacker scales on its alerts from then on: the workers asked for
+		// are the instance's start, not a level to scale it back to.
+		instOpts = append(instOpts, pulumi.IgnoreChanges([]string{"scaleLevels"}))
+	}
+	if c.Instance, err = tacker.NewVnfInstance(ctx, name, instArgs, instOpts...); err != nil {
 		return nil, err
 	}
 

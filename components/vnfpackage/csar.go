@@ -27,6 +27,9 @@ const (
 	definitionsDir = "Definitions/"
 	baseHOTDir     = "BaseHOT/"
 	createdBy      = "tacker-cilium"
+	// HeatParameters is the additionalParams object holding the hidden Heat
+	// parameters: Tacker takes no string over 255 characters at the top.
+	HeatParameters = "heat_parameters"
 	controlPlaneUD = "controlplane_user_data"
 	workerUD       = "worker_user_data"
 )

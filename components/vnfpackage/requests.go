@@ -26,7 +26,7 @@ type Instantiation struct {
 	InstantiationLevelID string            `json:"instantiationLevelId"`
 	ExtVirtualLinks      []ExtVirtualLink  `json:"extVirtualLinks"`
 	AdditionalParams     map[string]any    `json:"additionalParams"`
-	SecretParams         map[string]string `json:"-"` // the keys of AdditionalParams that hold secrets
+	SecretParams         map[string]string `json:"-"` // the secrets of AdditionalParams[HeatParameters], by Heat parameter
 }
 
 // ExtVirtualLink is SOL003 ExtVirtualLinkData.
@@ -80,7 +80,7 @@ type ResourceHandle struct {
 }
 
 // Instantiate builds the instantiate request's package-specific part. The
-// user data go only into additionalParams (SecretParams names them), from
+// user data go only into additionalParams (under HeatParameters; SecretParams names them), from
 // which the package's UserData class hands them to Heat as hidden
 // parameters.
 func (c *CSAR) Instantiate(in InstantiateInput) (*Instantiation, error) {
@@ -130,9 +130,7 @@ func (c *CSAR) Instantiate(in InstantiateInput) (*Instantiation, error) {
 		"allowed_address_pairs": pairs,
 	}}}
 	secrets := map[string]string{controlPlaneUD: in.ControlPlaneUserData, workerUD: in.WorkerUserData}
-	for k, v := range secrets {
-		params[k] = v
-	}
+	params[HeatParameters] = secrets
 	return &Instantiation{
 		FlavourID:            f.ID,
 		InstantiationLevelID: InstantiationLevelID,

@@ -82,8 +82,11 @@ func TestPackageCarriesNoSecret(t *testing.T) {
 	for _, s := range secrets {
 		assert.NotContains(t, string(b), s)
 	}
-	for k := range inst.SecretParams {
-		assert.Equal(t, inst.SecretParams[k], inst.AdditionalParams[k])
+	assert.Equal(t, inst.SecretParams, inst.AdditionalParams[HeatParameters])
+	for k, v := range inst.AdditionalParams {
+		if s, ok := v.(string); ok {
+			assert.LessOrEqual(t, len(s), 255, "Tacker refuses a top-level additionalParams string %s over 255 characters", k)
+		}
 	}
 	t.Logf("user data: control plane %d bytes, worker %d bytes", len(cp.UserData), len(w.UserData))
 	// Nova refuses user_data above 65535 bytes once base64-encoded.

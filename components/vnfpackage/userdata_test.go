@@ -158,8 +158,8 @@ func TestUserDataRefusesAnIncompleteRequest(t *testing.T) {
 	dir := extract(t, c.Zip)
 	grantReq := map[string]any{"operation": "INSTANTIATE", "addResources": computes(ControlPlaneVDU, 1)}
 	for want, edit := range map[string]func(req map[string]any){
-		"additionalParams.worker_user_data: missing": func(req map[string]any) {
-			delete(req["additionalParams"].(map[string]any), workerUD)
+		"additionalParams.heat_parameters.worker_user_data: missing": func(req map[string]any) {
+			delete(req["additionalParams"].(map[string]any)[HeatParameters].(map[string]any), workerUD)
 		},
 		"nfv.CP.worker_CP1.security_groups: nothing in the request fills it": func(req map[string]any) {
 			delete(req["additionalParams"].(map[string]any), "nfv")
@@ -219,8 +219,8 @@ func TestUserDataScaleAndHeal(t *testing.T) {
 	all["all"] = true
 	_, out, err = runClass(t, dir, map[string]any{"additionalParams": all}, inst, map[string]any{"operation": "HEAL"}, map[string]any{}, false)
 	require.Error(t, err)
-	assert.Contains(t, out, "additionalParams.controlplane_user_data: missing")
-	all[controlPlaneUD], all[workerUD] = cpUserData, workerUserData
+	assert.Contains(t, out, "additionalParams.heat_parameters.controlplane_user_data: missing")
+	all[HeatParameters] = map[string]any{controlPlaneUD: cpUserData, workerUD: workerUserData}
 	f, out, err = runClass(t, dir, map[string]any{"additionalParams": all}, inst, map[string]any{"operation": "HEAL"}, map[string]any{}, false)
 	require.NoError(t, err, out)
 	assert.Equal(t, cpUserData, f.Parameters[controlPlaneUD])

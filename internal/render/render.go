@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tacker-cilium/tacker-cilium/components/vnfpackage"
 	"github.com/tacker-cilium/tacker-cilium/internal/mocks"
 	"github.com/tacker-cilium/tacker-cilium/stacks"
 )
@@ -135,7 +136,7 @@ func VNFPackages(m *mocks.Mocks) (map[string][]byte, error) {
 }
 
 // VDUNodes are the VDUs of each VNF instance as nodes: the user-data Heat
-// boots them with (additionalParams <vdu>_user_data).
+// boots them with (additionalParams.heat_parameters.<vdu>_user_data).
 func VDUNodes(m *mocks.Mocks) ([]Node, error) {
 	var nodes []Node
 	for _, r := range m.ByType(vnfInstanceType) {
@@ -143,7 +144,11 @@ func VDUNodes(m *mocks.Mocks) ([]Node, error) {
 		if !params.IsObject() {
 			continue
 		}
-		for k, v := range params.ObjectValue() {
+		hidden := mocks.Open(params.ObjectValue()[vnfpackage.HeatParameters])
+		if !hidden.IsObject() {
+			continue
+		}
+		for k, v := range hidden.ObjectValue() {
 			vdu, ok := strings.CutSuffix(string(k), "_user_data")
 			if !ok {
 				continue

@@ -11,7 +11,9 @@
 #   - the control plane's pre-created port, given as an extLinkPort and
 #     bound with cpConfig.linkPortId, becomes nfv.CP.<cp>.port;
 #   - every top-level Heat parameter other than nfv is hidden and taken from
-#     the additionalParams key of the same name (the nodes' user_data);
+#     the key of the same name of additionalParams.heat_parameters (the
+#     nodes' user_data: Tacker refuses top-level additionalParams strings
+#     longer than 255 characters, nested ones it passes as they are);
 #   - an nfv value nobody filled fails here, naming its path, rather than
 #     deep inside Heat.
 
@@ -21,6 +23,7 @@ import os
 import yaml
 
 NFV = 'nfv'
+HIDDEN = 'heat_parameters'
 
 
 class ClusterUserData(object):
@@ -170,20 +173,21 @@ class _Package(object):
         return self.vdus[vdu]
 
     def hidden_params(self, req, required):
-        add = req.get('additionalParams', {})
+        add = req.get('additionalParams', {}).get(HIDDEN, {})
         params = {}
         for name in sorted(self.top.get('parameters', {})):
             if name == NFV:
                 continue
             if name in add:
                 if not isinstance(add[name], str) or not add[name]:
-                    raise ValueError('additionalParams.%s: want a non-empty '
-                                     'string' % name)
+                    raise ValueError('additionalParams.%s.%s: want a '
+                                     'non-empty string' % (HIDDEN, name))
                 params[name] = add[name]
             elif required:
-                raise ValueError('additionalParams.%s: missing (the Heat '
+                raise ValueError('additionalParams.%s.%s: missing (the Heat '
                                  'parameter %s of flavour %r has no other '
-                                 'source)' % (name, name, self.flavour_id))
+                                 'source)' % (HIDDEN, name, name,
+                                              self.flavour_id))
         return params
 
 
