@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+
+	"github.com/tacker-cilium/tacker-cilium/components/network"
 )
 
 // Values are the chart values the program sets, typed so that each one has
@@ -173,8 +175,9 @@ type Mesh struct {
 	Peers                []MeshPeer
 }
 
-// MeshAPIServerPort is the clustermesh-apiserver's NodePort (REFERENCE.md).
-const MeshAPIServerPort = 32379
+// MeshAPIServerPort is the clustermesh-apiserver's NodePort, from the
+// port table the security groups are made of.
+const MeshAPIServerPort = network.PortClusterMesh
 
 // Ports of cilium-agent's gops server (Cilium's pkg/defaults GopsPortAgent)
 // and the one it moves to on a devstack host, where Tacker's API listens on
