@@ -5,7 +5,11 @@
 set -uo pipefail
 
 TIMEOUT=${TIMEOUT:-600s}
-k() { sudo kubectl --kubeconfig=/etc/kubernetes/admin.conf "$@"; }
+# KUBECTL: another kubectl command line (the tests point it at a loopback
+# API server); by default the control plane's admin kubeconfig.
+k() {
+  if [ -n "${KUBECTL:-}" ]; then $KUBECTL "$@"; else sudo kubectl --kubeconfig=/etc/kubernetes/admin.conf "$@"; fi
+}
 
 if ! k -n kube-system rollout status daemonset/cilium --timeout="$TIMEOUT"; then
   echo "cilium DaemonSet did not roll out within $TIMEOUT; cilium pods not ready:" >&2

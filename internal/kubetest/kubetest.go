@@ -205,9 +205,10 @@ func New(dir string, bin Binaries) (*Cluster, error) {
 		"--leader-elect=false",
 		"--use-service-account-credentials=false",
 		// Tokens of kubernetes.io/service-account-token Secrets, the default
-		// service account, namespace finalization, and the garbage collector
-		// that finishes foreground deletions (the provider deletes that way).
-		"--controllers=serviceaccount-token-controller,serviceaccount-controller,namespace-controller,garbage-collector-controller",
+		// service account, namespace finalization, the garbage collector
+		// that finishes foreground deletions (the provider deletes that
+		// way), and DaemonSet status (rollout checks read it).
+		"--controllers=serviceaccount-token-controller,serviceaccount-controller,namespace-controller,garbage-collector-controller,daemonset-controller",
 		"--service-account-private-key-file="+f("sa.key"),
 		"--root-ca-file="+f("ca.crt"),
 	); err != nil {
