@@ -16,19 +16,9 @@ func aioHost(ctx *pulumi.Context, cfg *Config) (*target, error) {
 	if cfg.HostPrivateKey != "" {
 		host.PrivateKey = pulumi.ToSecret(pulumi.String(cfg.HostPrivateKey)).(pulumi.StringOutput)
 	}
-	k8s, err := cluster.New(ctx, spec.Name, &cluster.Args{
-		Name:           spec.Name,
-		Versions:       cfg.Versions,
-		KubernetesRepo: cfg.KubernetesRepo,
-		CRIORepo:       cfg.CRIORepo,
-		ControlPlane:   cluster.Pool{Count: 1},
-		SSHUser:        cfg.SSHUser,
-		PodCIDR:        spec.PodCIDR,
-		ServiceCIDR:    spec.ServiceCIDR,
-		SkipKubeProxy:  cfg.KubeProxyReplacement,
-		TokenTTL:       cfg.BootstrapTokenTTL,
-		Host:           host,
-	})
+	a := clusterArgs(cfg, spec, nil)
+	a.Host = host
+	k8s, err := cluster.New(ctx, spec.Name, &a)
 	if err != nil {
 		return nil, err
 	}

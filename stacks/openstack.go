@@ -26,48 +26,17 @@ func openstackClusters(ctx *pulumi.Context, cfg *Config, mesh *mesh) ([]*target,
 	var targets []*target
 	var router pulumi.StringInput
 	for _, spec := range cfg.ClusterSpecs() {
-		net, err := network.New(ctx, spec.Name, &network.Args{
-			CIDR:                 spec.NodeCIDR,
-			DNSServers:           cfg.DNSServers,
-			ExternalNetwork:      cfg.ExternalNetwork,
-			ExistingNetworkID:    cfg.ExistingNetworkID,
-			ExistingSubnetID:     cfg.ExistingSubnetID,
-			SSHAllowedCIDRs:      cfg.SSHAllowedCIDRs,
-			APIAllowedCIDRs:      cfg.APIAllowedCIDRs,
-			NodePortAllowedCIDRs: cfg.NodePortAllowedCIDRs,
-			PodCIDR:              spec.PodCIDR,
-			Datapath:             datapath(cfg),
-			MeshPeerCIDRs:        mesh.peerNodeCIDRs(spec.Name),
-			Router:               router,
-		})
+		na := networkArgs(cfg, spec)
+		na.MeshPeerCIDRs, na.Router = mesh.peerNodeCIDRs(spec.Name), router
+		net, err := network.New(ctx, spec.Name, na)
 		if err != nil {
 			return nil, err
 		}
 		if router == nil && cfg.ExistingNetworkID == "" {
 			router = net.RouterID
 		}
-		k8s, err := cluster.New(ctx, spec.Name, &cluster.Args{
-			Name:              spec.Name,
-			Versions:          cfg.Versions,
-			KubernetesRepo:    cfg.KubernetesRepo,
-			CRIORepo:          cfg.CRIORepo,
-			ControlPlane:      cluster.Pool{Count: spec.ControlPlanes(), Flavor: cfg.ControlPlaneFlavor, Image: cfg.ControlPlaneImage, VolumeSize: cfg.ControlPlaneVolumeSize},
-			Workers:           cluster.Pool{Count: spec.Workers(), Flavor: cfg.WorkerFlavor, Image: cfg.WorkerImage, VolumeSize: cfg.WorkerVolumeSize},
-			VolumeType:        cfg.VolumeType,
-			ServerGroupPolicy: cfg.ServerGroupPolicy,
-			SSHUser:           cfg.SSHUser,
-			KeypairName:       cfg.KeypairName,
-			Network: cluster.Network{
-				NetworkID: net.NetworkID, SubnetID: net.SubnetID,
-				NodeSecGroupID: net.NodeSecGroupID, ControlPlaneSecGroupID: net.ControlPlaneSecGroupID,
-				FloatingIPPool: net.ExternalNetworkName, Routed: net.Routed,
-			},
-			PodCIDR:       spec.PodCIDR,
-			ServiceCIDR:   spec.ServiceCIDR,
-			NativeRouting: cfg.RoutingMode == "native",
-			SkipKubeProxy: cfg.KubeProxyReplacement,
-			TokenTTL:      cfg.BootstrapTokenTTL,
-		})
+		ca := clusterArgs(cfg, spec, net)
+		k8s, err := cluster.New(ctx, spec.Name, &ca)
 		if err != nil {
 			return nil, err
 		}
@@ -82,6 +51,52 @@ func openstackClusters(ctx *pulumi.Context, cfg *Config, mesh *mesh) ([]*target,
 		targets = append(targets, t)
 	}
 	return targets, nil
+}
+
+// networkArgs are a cluster's network and security groups from the config.
+func networkArgs(cfg *Config, spec ClusterSpec) *network.Args {
+	return &network.Args{
+		CIDR:                 spec.NodeCIDR,
+		DNSServers:           cfg.DNSServers,
+		ExternalNetwork:      cfg.ExternalNetwork,
+		ExistingNetworkID:    cfg.ExistingNetworkID,
+		ExistingSubnetID:     cfg.ExistingSubnetID,
+		SSHAllowedCIDRs:      cfg.SSHAllowedCIDRs,
+		APIAllowedCIDRs:      cfg.APIAllowedCIDRs,
+		NodePortAllowedCIDRs: cfg.NodePortAllowedCIDRs,
+		PodCIDR:              spec.PodCIDR,
+		Datapath:             datapath(cfg),
+	}
+}
+
+// clusterArgs are what a cluster's nodes are made of, from the config; net
+// is the network they go on (nil for an existing host).
+func clusterArgs(cfg *Config, spec ClusterSpec, net *network.Network) cluster.Args {
+	a := cluster.Args{
+		Name:              spec.Name,
+		Versions:          cfg.Versions,
+		KubernetesRepo:    cfg.KubernetesRepo,
+		CRIORepo:          cfg.CRIORepo,
+		ControlPlane:      cluster.Pool{Count: spec.ControlPlanes(), Flavor: cfg.ControlPlaneFlavor, Image: cfg.ControlPlaneImage, VolumeSize: cfg.ControlPlaneVolumeSize},
+		Workers:           cluster.Pool{Count: spec.Workers(), Flavor: cfg.WorkerFlavor, Image: cfg.WorkerImage, VolumeSize: cfg.WorkerVolumeSize},
+		VolumeType:        cfg.VolumeType,
+		ServerGroupPolicy: cfg.ServerGroupPolicy,
+		SSHUser:           cfg.SSHUser,
+		KeypairName:       cfg.KeypairName,
+		PodCIDR:           spec.PodCIDR,
+		ServiceCIDR:       spec.ServiceCIDR,
+		NativeRouting:     cfg.RoutingMode == "native",
+		SkipKubeProxy:     cfg.KubeProxyReplacement,
+		TokenTTL:          cfg.BootstrapTokenTTL,
+	}
+	if net != nil {
+		a.Network = cluster.Network{
+			NetworkID: net.NetworkID, SubnetID: net.SubnetID,
+			NodeSecGroupID: net.NodeSecGroupID, ControlPlaneSecGroupID: net.ControlPlaneSecGroupID,
+			FloatingIPPool: net.ExternalNetworkName, Routed: net.Routed,
+		}
+	}
+	return a
 }
 
 // clusterTarget is what the addons need of a cluster the program built.

@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/tacker-cilium/tacker-cilium/components/cluster"
 	"github.com/tacker-cilium/tacker-cilium/components/network"
 	"github.com/tacker-cilium/tacker-cilium/components/vnfpackage"
 	"github.com/tacker-cilium/tacker-cilium/sdk/go/tacker"
@@ -14,42 +13,12 @@ import (
 // by Tacker through Heat, which can then scale and heal the workers.
 func vnfPackage(ctx *pulumi.Context, cfg *Config) (*target, error) {
 	spec := cfg.ClusterSpecs()[0]
-	net, err := network.New(ctx, spec.Name, &network.Args{
-		CIDR:                 spec.NodeCIDR,
-		DNSServers:           cfg.DNSServers,
-		ExternalNetwork:      cfg.ExternalNetwork,
-		ExistingNetworkID:    cfg.ExistingNetworkID,
-		ExistingSubnetID:     cfg.ExistingSubnetID,
-		SSHAllowedCIDRs:      cfg.SSHAllowedCIDRs,
-		APIAllowedCIDRs:      cfg.APIAllowedCIDRs,
-		NodePortAllowedCIDRs: cfg.NodePortAllowedCIDRs,
-		PodCIDR:              spec.PodCIDR,
-		Datapath:             datapath(cfg),
-	})
+	net, err := network.New(ctx, spec.Name, networkArgs(cfg, spec))
 	if err != nil {
 		return nil, err
 	}
 	args := &vnfpackage.Args{
-		Cluster: cluster.Args{
-			Name:              spec.Name,
-			Versions:          cfg.Versions,
-			KubernetesRepo:    cfg.KubernetesRepo,
-			CRIORepo:          cfg.CRIORepo,
-			ControlPlane:      cluster.Pool{Count: 1, Flavor: cfg.ControlPlaneFlavor, Image: cfg.ControlPlaneImage},
-			Workers:           cluster.Pool{Count: spec.Workers(), Flavor: cfg.WorkerFlavor, Image: cfg.WorkerImage},
-			ServerGroupPolicy: cfg.ServerGroupPolicy,
-			SSHUser:           cfg.SSHUser,
-			Network: cluster.Network{
-				NetworkID: net.NetworkID, SubnetID: net.SubnetID,
-				NodeSecGroupID: net.NodeSecGroupID, ControlPlaneSecGroupID: net.ControlPlaneSecGroupID,
-				FloatingIPPool: net.ExternalNetworkName, Routed: net.Routed,
-			},
-			PodCIDR:       spec.PodCIDR,
-			ServiceCIDR:   spec.ServiceCIDR,
-			NativeRouting: cfg.RoutingMode == "native",
-			SkipKubeProxy: cfg.KubeProxyReplacement,
-			TokenTTL:      cfg.BootstrapTokenTTL,
-		},
+		Cluster:        clusterArgs(cfg, spec, net),
 		MinWorkers:     cfg.VnfMinWorkers,
 		MaxWorkers:     cfg.VnfMaxWorkers,
 		HealGeneration: cfg.VnfHealGeneration,

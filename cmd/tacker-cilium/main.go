@@ -95,7 +95,7 @@ func runRender(args []string, stdout io.Writer) error {
 	if *stack == "" {
 		return errors.New(`usage: tacker-cilium render --stack NAME [--out DIR] [--show-secrets]`)
 	}
-	root, err := projectRoot()
+	root, err := automation.FindRoot("")
 	if err != nil {
 		return err
 	}
@@ -232,22 +232,4 @@ func runEngine(op string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tacker-cilium:", op, "failed")
 	}
 	return automation.ExitCode(sum, err)
-}
-
-// projectRoot is the nearest directory up from here that holds Pulumi.yaml.
-func projectRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no Pulumi.yaml here or above: run from the project")
-		}
-		dir = parent
-	}
 }
