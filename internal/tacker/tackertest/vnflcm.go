@@ -137,9 +137,9 @@ func (s *Server) serveLcm(w http.ResponseWriter, r *http.Request, parts []string
 	case "POST vnf_instances":
 		s.createInstance(w, r, body)
 	case "GET vnf_instances":
-		s.listInstances(w)
+		listAll(s, w, func() map[string]*Instance { return s.instances }, s.instanceView)
 	case "GET vnf_instances/{id}":
-		s.showInstance(w, id)
+		showOne(s, w, func() map[string]*Instance { return s.instances }, id, "VnfInstance", s.instanceView)
 	case "DELETE vnf_instances/{id}":
 		s.deleteInstance(w, id)
 	case "PATCH vnf_instances/{id}":
@@ -153,9 +153,9 @@ func (s *Server) serveLcm(w http.ResponseWriter, r *http.Request, parts []string
 	case "POST vnf_instances/{id}/terminate":
 		action(terminateVnfRequest, s.startTerminate)
 	case "GET vnf_lcm_op_occs":
-		s.listOpOccs(w)
+		listAll(s, w, func() map[string]*OpOcc { return s.opOccs }, s.opOccView)
 	case "GET vnf_lcm_op_occs/{id}":
-		s.showOpOcc(w, id)
+		showOne(s, w, func() map[string]*OpOcc { return s.opOccs }, id, "VnfLcmOpOcc", s.opOccView)
 	case "POST vnf_lcm_op_occs/{id}/fail":
 		s.failOpOcc(w, id)
 	default:
@@ -222,27 +222,6 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request, body []b
 	s.instances[inst.ID] = inst
 	w.Header().Set("Location", s.href("vnf_instances", inst.ID))
 	writeJSON(w, http.StatusCreated, s.instanceView(inst))
-}
-
-func (s *Server) listInstances(w http.ResponseWriter) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []any{}
-	for _, id := range sortedKeys(s.instances) {
-		out = append(out, s.instanceView(s.instances[id]))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) showInstance(w http.ResponseWriter, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	inst, ok := s.instances[id]
-	if !ok {
-		problem(w, http.StatusNotFound, "VnfInstance %s not found.", id)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.instanceView(inst))
 }
 
 // busy is Tacker's check_lcmocc_in_progress (an operation left FAILED_TEMP
@@ -583,27 +562,6 @@ func (s *Server) instanceView(inst *Instance) map[string]any {
 	return out
 }
 
-func (s *Server) listOpOccs(w http.ResponseWriter) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := []any{}
-	for _, id := range sortedKeys(s.opOccs) {
-		out = append(out, s.opOccView(s.opOccs[id]))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (s *Server) showOpOcc(w http.ResponseWriter, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	op, ok := s.opOccs[id]
-	if !ok {
-		problem(w, http.StatusNotFound, "VnfLcmOpOcc %s not found.", id)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.opOccView(op))
-}
-
 // failOpOcc is POST .../fail: an operator gives up on a FAILED_TEMP
 // operation, which frees the instance for other operations.
 func (s *Server) failOpOcc(w http.ResponseWriter, id string) {
@@ -635,4 +593,29 @@ func (s *Server) opOccView(op *OpOcc) map[string]any {
 		out["error"] = op.Error
 	}
 	return out
+}
+
+// listAll and showOne answer GET of a vnflcm collection and of one of its
+// members, as Tacker does for instances and op occs alike; items is read
+// under the server's lock.
+func listAll[T any](s *Server, w http.ResponseWriter, items func() map[string]*T, view func(*T) map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	m := items()
+	for _, id := range sortedKeys(m) {
+		out = append(out, view(m[id]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func showOne[T any](s *Server, w http.ResponseWriter, items func() map[string]*T, id, kind string, view func(*T) map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	item, ok := items()[id]
+	if !ok {
+		problem(w, http.StatusNotFound, "%s %s not found.", kind, id)
+		return
+	}
+	writeJSON(w, http.StatusOK, view(item))
 }
