@@ -74,6 +74,11 @@ func inputs(t *testing.T, over map[string]property.Value) property.Map {
 		"isDefault":   property.New(true),
 		"extra":       property.New(map[string]property.Value{"useHelm": property.New(true)}),
 	}
+	return overridden(m, over)
+}
+
+// overridden is inputs m with over applied: a null value removes the input.
+func overridden(m, over map[string]property.Value) property.Map {
 	for k, v := range over {
 		if v.IsNull() {
 			delete(m, k)
@@ -86,7 +91,13 @@ func inputs(t *testing.T, over map[string]property.Value) property.Map {
 
 func check(t *testing.T, s integration.Server, in property.Map) p.CheckResponse {
 	t.Helper()
-	resp, err := s.Check(p.CheckRequest{Urn: urn, Inputs: in, State: property.Map{}})
+	return checkAt(t, s, urn, in)
+}
+
+// checkAt is the provider's Check of new inputs of the resource at u.
+func checkAt(t *testing.T, s integration.Server, u resource.URN, in property.Map) p.CheckResponse {
+	t.Helper()
+	resp, err := s.Check(p.CheckRequest{Urn: u, Inputs: in, State: property.Map{}})
 	require.NoError(t, err)
 	return resp
 }

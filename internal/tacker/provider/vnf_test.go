@@ -96,17 +96,12 @@ func pkgInputs(csar []byte, over map[string]property.Value) property.Map {
 		"contentHash":     property.New(hex.EncodeToString(sum[:])),
 		"userDefinedData": value(map[string]any{"cluster": "k8s"}),
 	}
-	for k, v := range over {
-		m[k] = v
-	}
-	return property.NewMap(m)
+	return overridden(m, over)
 }
 
 func checkPkg(t *testing.T, s integration.Server, in property.Map) p.CheckResponse {
 	t.Helper()
-	resp, err := s.Check(p.CheckRequest{Urn: pkgURN, Inputs: in, State: property.Map{}})
-	require.NoError(t, err)
-	return resp
+	return checkAt(t, s, pkgURN, in)
 }
 
 func TestVnfPackageCheck(t *testing.T) {
@@ -265,21 +260,12 @@ func instInputs(vnfdID string, over map[string]property.Value) property.Map {
 		"lcmAdditionalParams": value(lcmParams),
 		"scaleLevels":         value(map[string]any{tackertest.SampleAspect: 2}),
 	}
-	for k, v := range over {
-		if v.IsNull() {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-	}
-	return property.NewMap(m)
+	return overridden(m, over)
 }
 
 func checkInst(t *testing.T, s integration.Server, in property.Map) p.CheckResponse {
 	t.Helper()
-	resp, err := s.Check(p.CheckRequest{Urn: instURN, Inputs: in, State: property.Map{}})
-	require.NoError(t, err)
-	return resp
+	return checkAt(t, s, instURN, in)
 }
 
 func TestVnfInstanceCheck(t *testing.T) {
