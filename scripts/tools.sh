@@ -37,18 +37,23 @@ log() { printf 'tools: %s\n' "$*" >&2; }
 [[ $CILIUM_VERSION =~ ^1\.[0-9]+\.[0-9]+$ ]] || { log "no default Cilium patch in $MATRIX (got '$CILIUM_VERSION')"; exit 1; }
 mkdir -p "$BIN"
 
-install_apt() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+# apt_install WHY PACKAGE...: installs those of the packages that are not
+# installed yet, with one apt-get update; nothing when all are.
+apt_install() {
+  local why=$1 missing=() p
+  shift
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return
-  log "apt install ${missing[*]}"
+  log "apt install ${missing[*]}${why:+ ($why)}"
   local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  # etcd-server would start a system etcd on 2379; the tests run their own.
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+# etcd-server would start a system etcd on 2379; the tests run their own.
+install_apt() { apt_install "" "${APT_PACKAGES[@]}"; }
 
 # build_kube BINARY: a throw-away module that requires k8s.io/kubernetes and
 # maps each staging module it names to the matching published v0.Y.Z.
@@ -173,17 +178,7 @@ build_kube_provider() {
 # their own PostgreSQL (Unix socket only) and Keystone (loopback port);
 # services the packages may start are not used.
 KEYSTONE_PACKAGES=(keystone postgresql python3-psycopg2 uwsgi-core uwsgi-plugin-python3 python3-openstackclient python3-tackerclient)
-install_keystone() {
-  local missing=()
-  for p in "${KEYSTONE_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  log "apt install ${missing[*]} (Keystone for tests/tacker; about 2 minutes)"
-  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+install_keystone() { apt_install "Keystone for tests/tacker; about 2 minutes" "${KEYSTONE_PACKAGES[@]}"; }
 
 # install_tosca: python3-tosca-parser 2.6.0-2 ships without its two type
 # definition files, so every parse fails; copies from tosca-parser 2.6.0
@@ -192,16 +187,8 @@ install_keystone() {
 # templates as `openstack stack create` would.
 TOSCA_PACKAGES=(python3-tosca-parser python3-heatclient python3-yaml)
 install_tosca() {
-  local missing=()
-  for p in "${TOSCA_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
+  apt_install "" "${TOSCA_PACKAGES[@]}"
   local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "apt install ${missing[*]}"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
   local dir
   dir=$(/usr/bin/python3 -c 'import os, toscaparser; print(os.path.dirname(toscaparser.__file__))')
   local src=$ROOT/scripts/tosca-parser-data
