@@ -8,8 +8,9 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -183,7 +184,7 @@ func render(s Spec, id string) (map[string][]byte, error) {
 // package content.
 func vnfdID(s Spec, files map[string][]byte) string {
 	h := sha256.New()
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
 		h.Write(files[name])
 	}
@@ -203,7 +204,7 @@ func toscaMeta(files map[string][]byte) []byte {
 	b.WriteString("CSAR-Version: 1.1\n")
 	b.WriteString("Created-by: " + createdBy + "\n")
 	b.WriteString("Entry-Definitions: " + TopVNFDPath + "\n")
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if strings.HasPrefix(name, definitionsDir) {
 			continue
 		}
@@ -220,7 +221,7 @@ func toscaMeta(files map[string][]byte) []byte {
 func zipFiles(files map[string][]byte) ([]byte, []string, error) {
 	var buf bytes.Buffer
 	w := zip.NewWriter(&buf)
-	names := sortedKeys(files)
+	names := slices.Sorted(maps.Keys(files))
 	for _, name := range names {
 		hdr := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: zipTime}
 		hdr.SetMode(0o644)
@@ -236,13 +237,4 @@ func zipFiles(files map[string][]byte) ([]byte, []string, error) {
 		return nil, nil, err
 	}
 	return buf.Bytes(), names, nil
-}
-
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

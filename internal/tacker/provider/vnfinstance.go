@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -208,7 +208,7 @@ func (*VnfInstance) Check(ctx context.Context, req infer.CheckRequest) (infer.Ch
 		fail("description", "description is %d characters long; Tacker takes at most 1024", len(args.Description))
 	}
 	if known("vimConnectionInfo") {
-		for _, key := range sortedKeys(args.VimConnectionInfo) {
+		for _, key := range slices.Sorted(maps.Keys(args.VimConnectionInfo)) {
 			checkVim(fail, "vimConnectionInfo."+key, args.VimConnectionInfo[key])
 		}
 	}
@@ -231,7 +231,7 @@ func (*VnfInstance) Check(ctx context.Context, req infer.CheckRequest) (infer.Ch
 		}
 	}
 	if known("scaleLevels") {
-		for _, aspect := range sortedKeys(args.ScaleLevels) {
+		for _, aspect := range slices.Sorted(maps.Keys(args.ScaleLevels)) {
 			if level := args.ScaleLevels[aspect]; level < 0 {
 				fail("scaleLevels", "scaleLevels[%q] is %d: a scale level is 0 or more, up to the aspect's max_scale_level", aspect, level)
 			}
@@ -258,15 +258,6 @@ func checkVim(fail func(prop, format string, a ...any), prop string, v VimConnec
 			fail("vimConnectionInfo", "%s.accessInfo.%s is empty: Tacker needs it to reach the VIM", prop, field)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // switches are the vnfConfigurableProperties the inputs set.
@@ -400,12 +391,12 @@ func scale(ctx context.Context, c *tacker.Client, inst *tacker.VnfInstance, in V
 	for _, s := range inst.InstantiatedVnfInfo.MaxScaleLevels {
 		top[s.AspectID] = s.ScaleLevel
 	}
-	for _, aspect := range sortedKeys(in.ScaleLevels) {
+	for _, aspect := range slices.Sorted(maps.Keys(in.ScaleLevels)) {
 		want := in.ScaleLevels[aspect]
 		level, ok := have[aspect]
 		switch {
 		case !ok:
-			return fmt.Errorf("scaleLevels[%q]: the instance has no such aspect; its aspects are %s", aspect, strings.Join(sortedKeys(have), ", "))
+			return fmt.Errorf("scaleLevels[%q]: the instance has no such aspect; its aspects are %s", aspect, strings.Join(slices.Sorted(maps.Keys(have)), ", "))
 		case want > top[aspect]:
 			return fmt.Errorf("scaleLevels[%q] is %d, above the aspect's max_scale_level %d", aspect, want, top[aspect])
 		case want == level:

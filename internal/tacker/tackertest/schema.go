@@ -2,9 +2,9 @@ package tackertest
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -94,7 +94,7 @@ func (sh shape) check(where string, v any) string {
 		if !ok {
 			return kindErr("object")
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if !keyvalueKey.MatchString(k) {
 				return fmt.Sprintf("%s: additional property '%s' is not allowed (keys match %s)", where, k, keyvalueKey)
 			}
@@ -122,14 +122,14 @@ func (sh shape) check(where string, v any) string {
 				return fmt.Sprintf("%s: '%s' is a required property", where, k)
 			}
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			sub, known := sh.props[k]
 			switch {
 			case known:
 			case sh.values != nil:
 				sub = *sh.values
 			default:
-				return fmt.Sprintf("%s: unknown property '%s' (the stand-in accepts %s)", where, k, strings.Join(sortedKeys(sh.props), ", "))
+				return fmt.Sprintf("%s: unknown property '%s' (the stand-in accepts %s)", where, k, strings.Join(slices.Sorted(maps.Keys(sh.props)), ", "))
 			}
 			if e := sub.check(where+"."+k, m[k]); e != "" {
 				return e
@@ -144,15 +144,6 @@ func show(v any) string {
 		return "'" + s + "'"
 	}
 	return fmt.Sprintf("%v", v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // The vnflcm v2 request bodies (SOL003 5.5.2 as Tacker transcribes it).

@@ -478,7 +478,7 @@ func resize(inst *Instance) {
 	}
 	f := inst.VNFD.Flavours[inst.FlavourID]
 	vimID := "default"
-	if keys := sortedKeys(inst.VimConnectionInfo); len(keys) > 0 {
+	if keys := slices.Sorted(maps.Keys(inst.VimConnectionInfo)); len(keys) > 0 {
 		vimID = keys[0]
 	}
 	var out []VNFC
@@ -540,7 +540,7 @@ func (s *Server) instanceView(inst *Instance) map[string]any {
 	}
 	f := inst.VNFD.Flavours[inst.FlavourID]
 	var scale, maxLevels, resources, infos []any
-	for _, aspect := range sortedKeys(f.Aspects) {
+	for _, aspect := range slices.Sorted(maps.Keys(f.Aspects)) {
 		scale = append(scale, map[string]any{"aspectId": aspect, "scaleLevel": inst.Levels[aspect]})
 		maxLevels = append(maxLevels, map[string]any{"aspectId": aspect, "scaleLevel": f.Aspects[aspect].MaxScaleLevel})
 	}
@@ -603,7 +603,7 @@ func listAll[T any](s *Server, w http.ResponseWriter, items func() map[string]*T
 	defer s.mu.Unlock()
 	out := []any{}
 	m := items()
-	for _, id := range sortedKeys(m) {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, view(m[id]))
 	}
 	writeJSON(w, http.StatusOK, out)

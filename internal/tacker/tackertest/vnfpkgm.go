@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -151,7 +152,7 @@ func (s *Server) listPackages(w http.ResponseWriter) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []any{}
-	for _, id := range sortedKeys(s.packages) {
+	for _, id := range slices.Sorted(maps.Keys(s.packages)) {
 		out = append(out, s.packageView(s.packages[id]))
 	}
 	writeJSON(w, http.StatusOK, out)
