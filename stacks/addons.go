@@ -35,8 +35,7 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 
 	for _, t := range targets {
 		if t.provider == nil {
-			p, err := kubernetes.NewProvider(ctx, t.spec.Name, &kubernetes.ProviderArgs{Kubeconfig: t.kubeconfig},
-				pulumi.DependsOn(t.after))
+			p, err := kubernetes.NewProvider(ctx, t.spec.Name, &kubernetes.ProviderArgs{Kubeconfig: t.kubeconfig}, pulumi.DependsOn(t.after))
 			if err != nil {
 				return err
 			}
@@ -73,9 +72,11 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 			Profile:      profile,
 			Extra:        cfg.CiliumValues,
 			After:        t.after,
-			Wait:         cfg.CiliumWait,
-			SSH:          t.ssh,
-			VerifyAfter:  t.gates,
+			// What is installed on the cluster comes back on a new one.
+			ClusterIdentity: t.identity,
+			Wait:            cfg.CiliumWait,
+			SSH:             t.ssh,
+			VerifyAfter:     t.gates,
 		})
 		if err != nil {
 			return err
@@ -91,14 +92,15 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 			}
 		}
 		vim, err := tackervim.New(ctx, spec.Name, &tackervim.Args{
-			VimName:     vimName,
-			Description: "Kubernetes cluster " + spec.Name + " with Cilium, managed by tacker-cilium",
-			APIEndpoint: t.apiEndpoint,
-			CACertPem:   t.caCertPem,
-			Project:     cfg.VimProject,
-			IsDefault:   cfg.VimDefault,
-			UseHelm:     cfg.VimUseHelm,
-			ClusterRole: cfg.VimClusterRole,
+			VimName:         vimName,
+			Description:     "Kubernetes cluster " + spec.Name + " with Cilium, managed by tacker-cilium",
+			APIEndpoint:     t.apiEndpoint,
+			CACertPem:       t.caCertPem,
+			Project:         cfg.VimProject,
+			IsDefault:       cfg.VimDefault,
+			UseHelm:         cfg.VimUseHelm,
+			ClusterRole:     cfg.VimClusterRole,
+			ClusterIdentity: t.identity,
 		}, pulumi.Providers(t.provider, tackerProvider), pulumi.DependsOn([]pulumi.Resource{c}))
 		if err != nil {
 			return err

@@ -23,6 +23,9 @@ func aioHost(ctx *pulumi.Context, cfg *Config) (*target, error) {
 		return nil, err
 	}
 	t := clusterTarget(spec, k8s)
+	// bootstrap.sh leaves a bootstrapped host's cluster alone, whatever
+	// re-runs it: the cluster is never made anew here.
+	t.identity = nil
 	// 0 lets Cilium take the MTU of the host's own interface.
 	t.mtu = pulumi.Int(cfg.NetworkMTU).ToIntOutput()
 	return t, nil

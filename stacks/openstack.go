@@ -116,8 +116,10 @@ func clusterTarget(spec ClusterSpec, k8s *cluster.Cluster) *target {
 		nodeIPs:     k8s.NodeIPs(),
 		nodes:       len(k8s.Nodes),
 		after:       []pulumi.Resource{k8s.Nodes[0].Gate},
-		gates:       k8s.Gates(),
-		ssh:         &ssh,
+		// The first control plane's gate is remade with its VM.
+		identity: k8s.Nodes[0].Gate.(pulumi.CustomResource).ID(),
+		gates:    k8s.Gates(),
+		ssh:      &ssh,
 		outputs: pulumi.Map{
 			"controlPlaneEndpoint": k8s.ControlPlaneEndpoint,
 			"caCertHash":           k8s.CACertHash,

@@ -84,6 +84,10 @@ type target struct {
 	// after is what must be done before anything is installed: the first
 	// control plane's readiness; gates are every node's.
 	after, gates []pulumi.Resource
+	// identity changes when the cluster is made anew (a new first control
+	// plane runs kubeadm init again): what was installed on the old one
+	// is then installed again. Nil for a cluster that is never remade here.
+	identity pulumi.Input
 	// ssh reaches the first control plane, for the Cilium verification;
 	// nil when the program cannot log in (an existing cluster).
 	ssh *remote.ConnectionArgs

@@ -525,3 +525,38 @@ func TestExistingClusterOffersNoMeshMembers(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, local, "a cluster the program builds is offered")
 }
+
+// What is installed on a cluster comes back when the cluster is made anew
+// behind the same endpoint: the Cilium release and the VIM's objects are
+// replaced, old first, when the first control plane's gate (its VM) or the
+// VNF instance is new. An existing cluster or host is never remade here.
+func TestInstalledObjectsFollowTheCluster(t *testing.T) {
+	inCluster := []string{"kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:ServiceAccount",
+		"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "kubernetes:core/v1:Secret"}
+	triggers := func(m *mocks.Mocks) []any {
+		var out []any
+		for _, typ := range inCluster {
+			rs := m.ByType(typ)
+			require.Len(t, rs, 1, typ)
+			out = append(out, rs[0].ReplacementTrigger)
+		}
+		return out
+	}
+	m := mocks.New("")
+	require.NoError(t, runOn(t, m, "multinode", shipped(t, "multinode")))
+	for _, tr := range triggers(m) {
+		require.Equal(t, "multinode-cp-0-ready-id", tr, "the first control plane's gate is remade with its VM")
+	}
+	m = mocks.New("")
+	require.NoError(t, runOn(t, m, "vnf-package", shipped(t, "vnf-package")))
+	for _, tr := range triggers(m) {
+		require.Equal(t, "vnf-id", tr, "a new VNF instance is a new cluster")
+	}
+	raw := shipped(t, "aio")
+	raw["aioMode"], raw["hostAddress"], raw["nodeCidr"] = "host", "192.0.2.5", "192.0.2.0/24"
+	m = mocks.New("")
+	require.NoError(t, runOn(t, m, "aio", raw))
+	for _, tr := range triggers(m) {
+		require.Nil(t, tr, "a host's cluster is never remade")
+	}
+}

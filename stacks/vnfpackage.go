@@ -61,6 +61,9 @@ func vnfPackage(ctx *pulumi.Context, cfg *Config) (*target, error) {
 		nodes:   1 + spec.Workers(),
 		mtu:     net.MTU,
 		after:   []pulumi.Resource{vnf.Gate},
+		// A new instance (a changed package, a replaced instance) is a new
+		// cluster on the same address.
+		identity: vnf.Instance.ID(),
 		// Cilium's verification waits for every node: after the sweep,
 		// only the servers Tacker lists are nodes.
 		gates: []pulumi.Resource{vnf.Gate, vnf.Sweep},

@@ -38,6 +38,10 @@ type Args struct {
 
 	// After is what the release waits for: the control plane's readiness.
 	After []pulumi.Resource
+	// ClusterIdentity changes when the cluster behind the endpoint is made
+	// anew (a new first control plane): the release is then installed again.
+	// Nil for a cluster that is never remade under the program.
+	ClusterIdentity pulumi.Input
 	// Wait: await the release's resources and verify nodes over SSH.
 	Wait bool
 	// SSH reaches the first control plane for the verification; VerifyAfter
@@ -124,7 +128,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		release.RepositoryOpts = &helmv3.RepositoryOptsArgs{Repo: pulumi.String(a.Repo)}
 	}
 	var err error
-	if c.Release, err = helmv3.NewRelease(ctx, name, release, parent, pulumi.Provider(c.Provider), pulumi.DependsOn(a.After)); err != nil {
+	// The release has a fixed name: a replacement (a new cluster behind the
+	// same endpoint) must delete the old one before making the new one.
+	releaseOpts := []pulumi.ResourceOption{parent, pulumi.Provider(c.Provider), pulumi.DependsOn(a.After), pulumi.DeleteBeforeReplace(true)}
+	if a.ClusterIdentity != nil {
+		releaseOpts = append(releaseOpts, pulumi.ReplacementTrigger(a.ClusterIdentity))
+	}
+	if c.Release, err = helmv3.NewRelease(ctx, name, release, releaseOpts...); err != nil {
 		return nil, err
 	}
 

@@ -38,6 +38,10 @@ type Args struct {
 	// defaults kube-system and tacker.
 	Namespace      string
 	ServiceAccount string
+	// ClusterIdentity changes when the cluster behind APIEndpoint is made
+	// anew: the account, its binding and token are then made again, and
+	// the VIM gets the new token. Nil for a cluster never remade here.
+	ClusterIdentity pulumi.Input
 }
 
 func (a Args) withDefaults(name string) Args {
@@ -81,7 +85,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterComponentResource("tacker-cilium:tackervim:TackerVim", name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(c)
+	// Every object has a fixed name: a replacement (a new cluster behind
+	// the same endpoint) deletes the old one before making the new one.
+	parent := pulumi.Composite(pulumi.Parent(c), pulumi.DeleteBeforeReplace(true))
+	inCluster := parent
+	if a.ClusterIdentity != nil {
+		inCluster = pulumi.Composite(parent, pulumi.ReplacementTrigger(a.ClusterIdentity))
+	}
 
 	sa, err := corev1.NewServiceAccount(ctx, name+"-sa", &corev1.ServiceAccountArgs{
 		Metadata: &metav1.ObjectMetaArgs{
@@ -89,7 +99,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Namespace: pulumi.String(a.Namespace),
 			Labels:    labels(),
 		},
-	}, parent)
+	}, inCluster)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +118,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Name:      sa.Metadata.Name().Elem(),
 			Namespace: sa.Metadata.Namespace().Elem(),
 		}},
-	}, parent)
+	}, inCluster)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +134,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			},
 		},
 		Type: pulumi.String("kubernetes.io/service-account-token"),
-	}, parent)
+	}, inCluster)
 	if err != nil {
 		return nil, err
 	}

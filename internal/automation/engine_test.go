@@ -3,6 +3,7 @@ package automation_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -234,4 +235,78 @@ func clientKeyData(kubeconfig string) string {
 		}
 	}
 	return "no client key in the kubeconfig"
+}
+
+// A cluster made anew behind the same endpoint (a new first control plane)
+// makes the objects installed on it again through their replacement
+// trigger, as components/cilium and components/tackervim set it. They have
+// fixed names, so they are deleted before they are made again
+// (DeleteBeforeReplace): the new object is not deleted after it was made,
+// and the names do not collide.
+func TestProviderReplacementRemakesFixedNames(t *testing.T) {
+	pulumiBin := tooltest.Path(t, "pulumi")
+	tooltest.Path(t, "pulumi-resource-kubernetes")
+	cluster := kubetest.Start(t)
+	root := smokeProject(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	program := func(ctx *pulumi.Context) error {
+		k8s, err := kubernetes.NewProvider(ctx, "cluster", &kubernetes.ProviderArgs{Kubeconfig: config.RequireSecret(ctx, "kubeconfig")})
+		if err != nil {
+			return err
+		}
+		_, err = corev1.NewNamespace(ctx, "fixed", &corev1.NamespaceArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("fixed")},
+		}, pulumi.Provider(k8s), pulumi.DeleteBeforeReplace(true),
+			pulumi.ReplacementTrigger(pulumi.String(config.Require(ctx, "generation"))))
+		return err
+	}
+	var progress strings.Builder
+	up := func(generation string) {
+		t.Helper()
+		s, err := automation.Open(ctx, automation.Options{
+			Stack: "dev", Root: root, Program: program,
+			PulumiRoot: filepath.Dir(filepath.Dir(pulumiBin)),
+			Config: map[string]auto.ConfigValue{
+				"kubeconfig": {Value: cluster.Kubeconfig, Secret: true},
+				"generation": {Value: generation},
+			},
+			Env: map[string]string{
+				"PULUMI_CONFIG_PASSPHRASE": "smoke-test-passphrase",
+				"PULUMI_HOME":              filepath.Join(root, ".pulumi-home"),
+			},
+			Progress: &progress,
+		})
+		must(t, err)
+		if _, err := s.Up(ctx); err != nil {
+			t.Fatalf("up generation %s: %v\n%s", generation, err, progress.String())
+		}
+	}
+	uid := func() string {
+		t.Helper()
+		code, body, err := cluster.Do(ctx, http.MethodGet, "/api/v1/namespaces/fixed", nil)
+		must(t, err)
+		if code != http.StatusOK {
+			t.Fatalf("namespace fixed: %d %s\n%s", code, body, progress.String())
+		}
+		var ns struct {
+			Metadata struct {
+				UID string `json:"uid"`
+			} `json:"metadata"`
+		}
+		must(t, json.Unmarshal(body, &ns))
+		return ns.Metadata.UID
+	}
+
+	up("1")
+	first := uid()
+	up("2")
+	// The old namespace may still be finalizing: the new one is made once it is gone.
+	if second := uid(); second == first {
+		t.Fatalf("a new provider did not make the namespace again (uid %s both times)\n%s", first, progress.String())
+	}
+	if !strings.Contains(progress.String(), "replaced") && !strings.Contains(progress.String(), "replace") {
+		t.Errorf("no replacement reported:\n%s", progress.String())
+	}
 }

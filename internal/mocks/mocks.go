@@ -29,6 +29,8 @@ type Resource struct {
 	Inputs, Outputs         resource.PropertyMap
 	// Dependencies (URNs) and IgnoreChanges as the program registered them.
 	Dependencies, IgnoreChanges []string
+	// ReplacementTrigger is what replaces the resource when it changes.
+	ReplacementTrigger any
 }
 
 // Mocks implements pulumi.MockResourceMonitor.
@@ -173,6 +175,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		URN: urn(parent, args.TypeToken, args.Name), Parent: parent,
 		Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: in, Outputs: out,
 		Dependencies: args.RegisterRPC.GetDependencies(), IgnoreChanges: args.RegisterRPC.GetIgnoreChanges(),
+		ReplacementTrigger: args.RegisterRPC.GetReplacementTrigger().AsInterface(),
 	})
 	if !args.Custom {
 		id = ""
