@@ -248,6 +248,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	clusterCfg := id.CloudInit(a.CloudInit(), c.ControlPlaneEndpoint, sans)
 
+	var servers pulumi.StringArray
 	for _, p := range plan {
 		node := p.node
 		userData := pulumi.All(clusterCfg, node.IP).ApplyT(func(v []any) (string, error) {
@@ -300,8 +301,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			c.SSH = gate.Connection()
 		}
 		c.Nodes = append(c.Nodes, node)
+		servers = append(servers, vm.ID().ToStringOutput())
 	}
 
+	// Fewer workers leave the Node objects of their servers behind: the
+	// sweep deletes them once every remaining node has joined.
+	if _, err := NewNodeSweep(ctx, name, c.SSH, servers.ToStringArrayOutput(), parent, pulumi.DependsOn(c.Gates())); err != nil {
+		return nil, err
+	}
 	return c, c.finish(ctx, name, id, parent)
 }
 

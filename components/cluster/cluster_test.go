@@ -78,7 +78,7 @@ func TestOneControlPlaneTwoWorkers(t *testing.T) {
 	require.Equal(t, map[string]string{"east-cp-0": "init", "east-worker-0": "worker", "east-worker-1": "worker"}, roles)
 	require.Len(t, m.ByType("openstack:networking/floatingIp:FloatingIp"), 1)
 	require.Len(t, m.ByType("openstack:compute/serverGroup:ServerGroup"), 2)
-	require.Len(t, m.ByType("command:remote:Command"), 3)
+	require.Len(t, gates(m), 3, "one readiness gate per node")
 	for _, sg := range m.ByType("openstack:compute/serverGroup:ServerGroup") {
 		require.Equal(t, "soft-anti-affinity", mocks.Plain(sg.Inputs["policies"].ArrayValue()[0]))
 	}
@@ -195,6 +195,37 @@ func TestAdminKubeconfig(t *testing.T) {
 	require.NotNil(t, keyBlock)
 }
 
+// gates are the readiness gates, the remote commands named <node>-ready.
+func gates(m *mocks.Mocks) []mocks.Resource {
+	var out []mocks.Resource
+	for _, c := range m.ByType("command:remote:Command") {
+		if strings.HasSuffix(c.Name, "-ready") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// After every gate, the sweep runs on the first control plane with the ids
+// of every server, and again whenever they change.
+func TestNodeSweepFollowsTheServers(t *testing.T) {
+	m, _ := build(t, args(1, 2))
+	var sweep *mocks.Resource
+	for _, c := range m.ByType("command:remote:Command") {
+		if c.Name == "east-node-sweep" {
+			sweep = &c
+		}
+	}
+	require.NotNil(t, sweep)
+	require.Equal(t, "LIVE_SERVERS='east-cp-0-id east-worker-0-id east-worker-1-id' bash -s", input(*sweep, "create"))
+	require.Contains(t, input(*sweep, "stdin"), "k delete node")
+	for _, g := range gates(m) {
+		require.Contains(t, sweep.Dependencies, g.URN, "the sweep waits for %s", g.Name)
+	}
+	fip := m.ByType("openstack:networking/floatingIp:FloatingIp")[0].Outputs["address"].StringValue()
+	require.Equal(t, fip, mocks.Plain(mocks.Open(sweep.Inputs["connection"]).ObjectValue()["host"]))
+}
+
 func TestGatesReachEveryNode(t *testing.T) {
 	m, _ := build(t, args(1, 2))
 	fip := m.ByType("openstack:networking/floatingIp:FloatingIp")[0].Outputs["address"].StringValue()
@@ -202,7 +233,7 @@ func TestGatesReachEveryNode(t *testing.T) {
 	for _, vm := range m.ByType("openstack:compute/instance:Instance") {
 		vmURNs[input(vm, "name")] = vm.URN
 	}
-	for _, g := range m.ByType("command:remote:Command") {
+	for _, g := range gates(m) {
 		node := strings.TrimSuffix(g.Name, "-ready")
 		conn := mocks.Open(g.Inputs["connection"]).ObjectValue()
 		require.Contains(t, g.Dependencies, vmURNs[node], "gate of %s waits for its VM", node)

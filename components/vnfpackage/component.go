@@ -1,11 +1,9 @@
 package vnfpackage
 
 import (
-	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
@@ -20,9 +18,6 @@ import (
 	"github.com/tacker-cilium/tacker-cilium/components/network"
 	"github.com/tacker-cilium/tacker-cilium/sdk/go/tacker"
 )
-
-//go:embed scripts/node-sweep.sh
-var nodeSweepScript string
 
 // Args configure a cluster that Tacker instantiates from the package.
 type Args struct {
@@ -261,22 +256,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	// After every scale or heal (the servers change), the Node objects of
 	// servers that are gone are deleted on the control plane.
-	servers := c.Instance.VnfcResourceInfo.ApplyT(func(rs []tacker.VnfcResourceInfo) string {
+	servers := c.Instance.VnfcResourceInfo.ApplyT(func(rs []tacker.VnfcResourceInfo) []string {
 		var ids []string
 		for _, r := range rs {
 			ids = append(ids, r.ComputeResourceId)
 		}
-		sort.Strings(ids)
-		return strings.Join(ids, " ")
-	}).(pulumi.StringOutput)
-	if c.Sweep, err = remote.NewCommand(ctx, name+"-node-sweep", &remote.CommandArgs{
-		Connection: c.SSH,
-		// The script comes on standard input, the live servers before it.
-		Create:                 pulumi.Sprintf("LIVE_SERVERS='%s' bash -s", servers),
-		Stdin:                  pulumi.String(nodeSweepScript),
-		Triggers:               pulumi.Array{servers},
-		AddPreviousOutputInEnv: pulumi.Bool(false),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{c.Gate})); err != nil {
+		return ids
+	}).(pulumi.StringArrayOutput)
+	if c.Sweep, err = cluster.NewNodeSweep(ctx, name, c.SSH, servers, parent, pulumi.DependsOn([]pulumi.Resource{c.Gate})); err != nil {
 		return nil, err
 	}
 

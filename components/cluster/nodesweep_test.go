@@ -1,11 +1,10 @@
-package vnfpackage
+package cluster
 
 import (
 	"context"
 	"encoding/json"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -83,7 +82,7 @@ func TestNodeSweepDeletesOnlyNodesOfGoneServers(t *testing.T) {
 	node(t, ctx, c, "k8s-worker-healed", "openstack:///55555555-eeee", "True")
 	node(t, ctx, c, "laptop", "", "False")
 
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join("scripts", "node-sweep.sh"))
+	cmd := exec.CommandContext(ctx, "bash", "node-sweep.sh")
 	cmd.Env = append(cmd.Environ(),
 		"KUBECTL="+kubectl+" --kubeconfig="+c.KubeconfigPath,
 		"LIVE_SERVERS=11111111-aaaa 22222222-bbbb 66666666-ffff",
@@ -100,6 +99,6 @@ func TestNodeSweepDeletesOnlyNodesOfGoneServers(t *testing.T) {
 }
 
 func TestNodeSweepPassesShellcheck(t *testing.T) {
-	out, err := tooltest.Run(t, "shellcheck", "-s", "bash", filepath.Join("scripts", "node-sweep.sh"))
+	out, err := tooltest.Run(t, "shellcheck", "-s", "bash", "node-sweep.sh")
 	require.NoError(t, err, out)
 }

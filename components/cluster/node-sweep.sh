@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Runs on the control plane after Tacker instantiated, scaled or healed the
-# VNF: deletes the Node objects whose Nova server is gone, so that no stale
-# NotReady node remains after a scale-in.
+# Runs on the first control plane whenever the cluster's servers change (a
+# scale-in of the VMs, or Tacker's instantiate, scale or heal of the VNF):
+# deletes the Node objects whose Nova server is gone, so that no stale
+# NotReady node remains.
 #
 # Every node carries its server's id as providerID openstack:///<id>
-# (cloud-init/bootstrap.sh). LIVE_SERVERS lists the ids Tacker reports for
-# the VNF's VNFCs. A node whose server is gone is deleted once it is not
-# Ready (its kubelet stopped with the server). A healed worker comes back
-# under its old name on a new server, so its Node keeps the old id but is
-# Ready again: it is kept, and named after GRACE seconds of waiting.
+# (cloud-init/bootstrap.sh). LIVE_SERVERS lists the ids of the servers the
+# cluster has now. A node whose server is gone is deleted once it is not
+# Ready (its kubelet stopped with the server). A worker healed by Tacker
+# comes back under its old name on a new server, so its Node keeps the old
+# id but is Ready again: it is kept, and named after GRACE seconds of waiting.
 set -euo pipefail
 
-LIVE_SERVERS=${LIVE_SERVERS:?LIVE_SERVERS: the Nova server ids of the VNF}
+LIVE_SERVERS=${LIVE_SERVERS:?LIVE_SERVERS: the Nova server ids of the cluster}
 GRACE=${GRACE:-180}
 INTERVAL=${INTERVAL:-10}
 k() {
