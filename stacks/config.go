@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tacker-cilium/tacker-cilium/components/network"
 	"github.com/tacker-cilium/tacker-cilium/internal/versions"
 )
 
@@ -486,8 +487,11 @@ func (c *Config) Validate() error {
 	if c.CiliumChartPath == "" && !strings.HasPrefix(c.CiliumChartRepo, "https://") && !strings.HasPrefix(c.CiliumChartRepo, "http://") {
 		bad(Key("ciliumChartRepo"), c.CiliumChartRepo, "give the http(s) URL of a Helm repository, or set ciliumChartPath")
 	}
-	if !slices.Contains([]string{"NodePort", "LoadBalancer"}, c.MeshServiceType) {
-		bad(Key("clusterMeshServiceType"), c.MeshServiceType, "use NodePort or LoadBalancer")
+	// The peers are given the nodes' addresses and the fixed NodePort; the
+	// chart pins no port of a LoadBalancer Service, whose address Octavia
+	// gives only once it exists.
+	if c.MeshServiceType != "NodePort" {
+		bad(Key("clusterMeshServiceType"), c.MeshServiceType, fmt.Sprintf("use NodePort: mesh peers reach the clustermesh-apiserver at every node's address on %d (a LoadBalancer's address is known only after it exists, and the chart pins no port for it)", network.PortClusterMesh))
 	}
 	if c.MaxMeshClusters != 255 && c.MaxMeshClusters != 511 {
 		bad(Key("maxConnectedClusters"), c.MaxMeshClusters, "use 255 or 511, the same in every meshed cluster")

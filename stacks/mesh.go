@@ -121,7 +121,7 @@ func decodeMembers(v any) ([]meshMember, error) {
 }
 
 // check is validateMesh across stacks: the peers' clusters must not share
-// a name, an id or a pod CIDR with this stack's. Within the stack,
+// a name, an id, a pod CIDR or a node subnet with this stack's. Within the stack,
 // Validate has checked already.
 func (m *mesh) check() error {
 	var errs []error
@@ -133,10 +133,12 @@ func (m *mesh) check() error {
 			if a.ID == b.ID {
 				errs = append(errs, fmt.Errorf("%s: cluster %q of this stack and cluster %q of stack %s both have cluster id %d; each cluster of a mesh needs its own", Key("meshPeers"), a.Name, b.Name, b.Stack, a.ID))
 			}
-			pa, errA := netip.ParsePrefix(a.PodCIDR)
-			pb, errB := netip.ParsePrefix(b.PodCIDR)
-			if errA == nil && errB == nil && pa.Overlaps(pb) {
-				errs = append(errs, fmt.Errorf("%s: pod CIDR %s of cluster %q and %s of cluster %q (stack %s) overlap; meshed clusters need disjoint pod CIDRs", Key("meshPeers"), a.PodCIDR, a.Name, b.PodCIDR, b.Name, b.Stack))
+			for _, r := range []struct{ what, x, y string }{{"pod CIDR", a.PodCIDR, b.PodCIDR}, {"node subnet", a.NodeCIDR, b.NodeCIDR}} {
+				pa, errA := netip.ParsePrefix(r.x)
+				pb, errB := netip.ParsePrefix(r.y)
+				if errA == nil && errB == nil && pa.Overlaps(pb) {
+					errs = append(errs, fmt.Errorf("%s: %s %s of cluster %q and %s of cluster %q (stack %s) overlap; meshed clusters need disjoint ones", Key("meshPeers"), r.what, r.x, a.Name, r.y, b.Name, b.Stack))
+				}
 			}
 		}
 	}

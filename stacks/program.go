@@ -121,7 +121,7 @@ func Program(ctx *pulumi.Context) error {
 		}
 		targets = []*target{t}
 	case cfg.UseCase == "vnf-package":
-		t, err := vnfPackage(ctx, cfg)
+		t, err := vnfPackage(ctx, cfg, mesh)
 		if err != nil {
 			return err
 		}

@@ -162,9 +162,9 @@ func peerOutputs(id float64, podCIDR string) resource.PropertyMap {
 	return resource.PropertyMap{
 		"mesh": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
 			"name": resource.NewProperty("north"), "id": resource.NewProperty(id),
-			"nodeCidr": resource.NewProperty("10.40.0.0/24"), "podCidr": resource.NewProperty(podCIDR),
+			"nodeCidr": resource.NewProperty("10.50.0.0/24"), "podCidr": resource.NewProperty(podCIDR),
 			"port":    resource.NewProperty(32379.0),
-			"nodeIps": resource.NewProperty([]resource.PropertyValue{resource.NewProperty("10.40.0.10")}),
+			"nodeIps": resource.NewProperty([]resource.PropertyValue{resource.NewProperty("10.50.0.10")}),
 		})}),
 		"meshCaCert": resource.NewProperty(peerCA.cert),
 		"meshCaKey":  resource.MakeSecret(resource.NewProperty(peerCA.key)),
@@ -206,7 +206,7 @@ func TestCrossStackMeshReadsThePeer(t *testing.T) {
 	peers := dig(t, v, "clustermesh", "config", "clusters").([]any)
 	require.Len(t, peers, 1)
 	require.Equal(t, "north", dig(t, peers[0], "name"))
-	require.Equal(t, []any{"10.40.0.10"}, dig(t, peers[0], "ips"))
+	require.Equal(t, []any{"10.50.0.10"}, dig(t, peers[0], "ips"))
 	// The CA is the owner's; this stack makes none.
 	cert, _ := base64.StdEncoding.DecodeString(dig(t, v, "tls", "ca", "cert").(string))
 	require.Equal(t, peerCA.cert, string(cert))
@@ -215,7 +215,7 @@ func TestCrossStackMeshReadsThePeer(t *testing.T) {
 	}
 	opened := false
 	for _, r := range m.ByType("openstack:networking/secGroupRule:SecGroupRule") {
-		if mocks.Plain(r.Inputs["remoteIpPrefix"]) == "10.40.0.0/24" {
+		if mocks.Plain(r.Inputs["remoteIpPrefix"]) == "10.50.0.0/24" {
 			opened = true
 		}
 	}
@@ -227,9 +227,13 @@ func TestCrossStackConflictsFailBeforeAnyResource(t *testing.T) {
 	raw["routingMode"] = "tunnel"
 	raw["meshPeers"] = `["lab/tacker-cilium/north"]`
 	m := mocks.New("")
-	// The peer took this stack's cluster id and pod CIDR.
-	m.StackOutputs = map[string]resource.PropertyMap{"lab/tacker-cilium/north": peerOutputs(1, "10.244.0.0/16")}
+	// The peer took this stack's cluster id, pod CIDR and node subnet.
+	peer := peerOutputs(1, "10.244.0.0/16")
+	member := peer["mesh"].ArrayValue()[0].ObjectValue()
+	member["nodeCidr"] = resource.NewProperty("10.20.0.0/25")
+	m.StackOutputs = map[string]resource.PropertyMap{"lab/tacker-cilium/north": peer}
 	err := runOn(t, m, "multinode", raw)
+	require.ErrorContains(t, err, "node subnet 10.20.0.0/24")
 	require.ErrorContains(t, err, "cluster id 1")
 	require.ErrorContains(t, err, "lab/tacker-cilium/north")
 	require.ErrorContains(t, err, "overlap")
@@ -559,4 +563,31 @@ func TestInstalledObjectsFollowTheCluster(t *testing.T) {
 	for _, tr := range triggers(m) {
 		require.Nil(t, tr, "a host's cluster is never remade")
 	}
+}
+
+func TestMeshServiceIsTheNodePort(t *testing.T) {
+	raw := shipped(t, "mesh")
+	raw["clusterMeshServiceType"] = "LoadBalancer"
+	cfg, err := Decode(raw)
+	require.NoError(t, err)
+	require.ErrorContains(t, cfg.Validate(), `tacker-cilium:clusterMeshServiceType: "LoadBalancer" is not accepted; use NodePort`)
+}
+
+// A VNF-package cluster meshed with another stack admits the peer's node
+// subnet to the mesh ports, as a cluster of VMs does.
+func TestVNFPackageMeshOpensThePeersSubnet(t *testing.T) {
+	raw := shipped(t, "vnf-package")
+	raw["routingMode"] = "tunnel"
+	raw["meshPeers"] = `["lab/tacker-cilium/north"]`
+	raw["meshCaOwner"] = "lab/tacker-cilium/north"
+	m := mocks.New("")
+	m.StackOutputs = map[string]resource.PropertyMap{"lab/tacker-cilium/north": peerOutputs(7, "10.247.0.0/16")}
+	require.NoError(t, runOn(t, m, "vnf-package", raw))
+	var mesh []string
+	for _, r := range m.ByType("openstack:networking/secGroupRule:SecGroupRule") {
+		if mocks.Plain(r.Inputs["remoteIpPrefix"]) == "10.50.0.0/24" {
+			mesh = append(mesh, r.Name)
+		}
+	}
+	require.Contains(t, mesh, "vnf-mesh-apiserver-0")
 }

@@ -11,9 +11,11 @@ import (
 // vnfPackage has Tacker build the cluster from the program's VNF package:
 // the network and the control plane's address are made here, the servers
 // by Tacker through Heat, which can then scale and heal the workers.
-func vnfPackage(ctx *pulumi.Context, cfg *Config) (*target, error) {
+func vnfPackage(ctx *pulumi.Context, cfg *Config, mesh *mesh) (*target, error) {
 	spec := cfg.ClusterSpecs()[0]
-	net, err := network.New(ctx, spec.Name, networkArgs(cfg, spec))
+	na := networkArgs(cfg, spec)
+	na.MeshPeerCIDRs = mesh.peerNodeCIDRs(spec.Name)
+	net, err := network.New(ctx, spec.Name, na)
 	if err != nil {
 		return nil, err
 	}
