@@ -92,18 +92,24 @@ func TestValidationErrorsNameKeyValueAndAccepted(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			raw := multinode(t)
-			for k, v := range c.set {
-				raw[k] = v
-			}
-			cfg, err := Decode(raw)
-			require.NoError(t, err)
-			err = cfg.Validate()
-			require.Error(t, err)
-			for _, w := range c.want {
-				require.Contains(t, err.Error(), w)
-			}
+			requireInvalid(t, multinode(t), c.set, c.want...)
 		})
+	}
+}
+
+// requireInvalid: raw with set applied decodes, and fails validation with
+// an error holding every fragment of want.
+func requireInvalid(t *testing.T, raw, set map[string]string, want ...string) {
+	t.Helper()
+	for k, v := range set {
+		raw[k] = v
+	}
+	cfg, err := Decode(raw)
+	require.NoError(t, err)
+	err = cfg.Validate()
+	require.Error(t, err)
+	for _, w := range want {
+		require.ErrorContains(t, err, w)
 	}
 }
 

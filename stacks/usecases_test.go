@@ -371,16 +371,7 @@ func TestAIOHostModeChecks(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			raw := shipped(t, "aio")
 			raw["aioMode"] = "host"
-			for k, v := range c.set {
-				raw[k] = v
-			}
-			cfg, err := Decode(raw)
-			require.NoError(t, err)
-			err = cfg.Validate()
-			require.Error(t, err)
-			for _, w := range c.want {
-				require.ErrorContains(t, err, w)
-			}
+			requireInvalid(t, raw, c.set, c.want...)
 		})
 	}
 }
@@ -442,17 +433,7 @@ func TestVNFPackageConfigChecks(t *testing.T) {
 		{"heal of the whole VNF", map[string]string{"vnfHealGeneration": "1"}, []string{"tacker-cilium:vnfHealServers", "lose the cluster"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			raw := shipped(t, "vnf-package")
-			for k, v := range c.set {
-				raw[k] = v
-			}
-			cfg, err := Decode(raw)
-			require.NoError(t, err)
-			err = cfg.Validate()
-			require.Error(t, err)
-			for _, w := range c.want {
-				require.ErrorContains(t, err, w)
-			}
+			requireInvalid(t, shipped(t, "vnf-package"), c.set, c.want...)
 		})
 	}
 }
