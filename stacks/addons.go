@@ -34,12 +34,9 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 	}
 
 	for _, t := range targets {
-		if t.provider == nil {
-			p, err := kubernetes.NewProvider(ctx, t.spec.Name, &kubernetes.ProviderArgs{Kubeconfig: t.kubeconfig}, pulumi.DependsOn(t.after))
-			if err != nil {
-				return err
-			}
-			t.provider = p
+		provider, err := kubernetes.NewProvider(ctx, t.spec.Name, &kubernetes.ProviderArgs{Kubeconfig: t.kubeconfig}, pulumi.DependsOn(t.after))
+		if err != nil {
+			return err
 		}
 		spec, nodes := t.spec, t.nodes
 		profile := pulumi.All(t.apiHost, t.mtu, mesh.profile(cfg, spec.Name)).ApplyT(func(v []any) cilium.Profile {
@@ -65,7 +62,7 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 			}
 		})
 		c, err := cilium.New(ctx, spec.Name, &cilium.Args{
-			Provider:     t.provider,
+			Provider:     provider,
 			ChartVersion: cfg.Versions.CiliumPatch,
 			Repo:         cfg.CiliumChartRepo,
 			ChartPath:    cfg.CiliumChartPath,
@@ -101,7 +98,7 @@ func installAddons(ctx *pulumi.Context, cfg *Config, targets []*target, mesh *me
 			UseHelm:         cfg.VimUseHelm,
 			ClusterRole:     cfg.VimClusterRole,
 			ClusterIdentity: t.identity,
-		}, pulumi.Providers(t.provider, tackerProvider), pulumi.DependsOn([]pulumi.Resource{c}))
+		}, pulumi.Providers(provider, tackerProvider), pulumi.DependsOn([]pulumi.Resource{c}))
 		if err != nil {
 			return err
 		}

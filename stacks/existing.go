@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
@@ -84,15 +83,9 @@ func existing(ctx *pulumi.Context, cfg *Config) (*target, error) {
 		return nil, err // Validate has said so already
 	}
 	spec := cfg.ClusterSpecs()[0]
-	kubeconfig := pulumi.ToSecret(pulumi.String(cfg.Kubeconfig)).(pulumi.StringOutput)
-	provider, err := kubernetes.NewProvider(ctx, spec.Name, &kubernetes.ProviderArgs{Kubeconfig: kubeconfig})
-	if err != nil {
-		return nil, err
-	}
 	return &target{
 		spec:        spec,
-		provider:    provider,
-		kubeconfig:  kubeconfig,
+		kubeconfig:  pulumi.ToSecret(pulumi.String(cfg.Kubeconfig)).(pulumi.StringOutput),
 		apiEndpoint: pulumi.String(kc.Server).ToStringOutput(),
 		apiHost:     pulumi.String(kc.Host).ToStringOutput(),
 		apiPort:     kc.Port,

@@ -66,8 +66,7 @@ func plainSecrets(raw map[string]string, isSecret func(string) bool) []error {
 
 // target is a cluster the addons go onto, however it was made.
 type target struct {
-	spec     ClusterSpec
-	provider pulumi.ProviderResource // Kubernetes, from the admin kubeconfig
+	spec ClusterSpec
 	// kubeconfig is the admin kubeconfig (secret).
 	kubeconfig pulumi.StringOutput
 	// apiEndpoint is the API as Tacker and users reach it, https://host:port.
