@@ -13,7 +13,7 @@ cd "$ROOT"
 # Engine tests whose "bench:" lines are reported: the driver's smoke
 # lifecycle and the end-to-end run of the bring-your-own-cluster stack.
 ENGINE_TESTS=${ENGINE_TESTS:-'^(TestEngineLifecycle|TestE2E.*)$'}
-ENGINE_PKGS=${ENGINE_PKGS:-./internal/automation/ ./tests/e2e/}
+ENGINE_PKGS=${ENGINE_PKGS:-./automation/ ./tests/e2e/}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -27,7 +27,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
-	"github.com/tacker-cilium/tacker-cilium/internal/automation"
+	"github.com/tacker-cilium/tacker-cilium/automation"
 	"github.com/tacker-cilium/tacker-cilium/internal/render"
 )
 

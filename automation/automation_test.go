@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tacker-cilium/tacker-cilium/internal/automation"
+	"github.com/tacker-cilium/tacker-cilium/automation"
 )
 
 // What CI gates on: 0 when all went well and nothing drifted, 2 on drift,

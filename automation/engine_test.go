@@ -18,7 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
-	"github.com/tacker-cilium/tacker-cilium/internal/automation"
+	"github.com/tacker-cilium/tacker-cilium/automation"
 	"github.com/tacker-cilium/tacker-cilium/internal/kubetest"
 	"github.com/tacker-cilium/tacker-cilium/internal/tooltest"
 )
