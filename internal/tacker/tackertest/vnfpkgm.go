@@ -165,12 +165,21 @@ func (s *Server) lookupPackage(id string) (*Package, bool) {
 	return p, ok && uuidRE.MatchString(id)
 }
 
-func (s *Server) showPackage(w http.ResponseWriter, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// packageOr404 is lookupPackage for the vnfpkgm API, answering its 404
+// when there is no such package.
+func (s *Server) packageOr404(w http.ResponseWriter, id string) (*Package, bool) {
 	p, ok := s.lookupPackage(id)
 	if !ok {
 		pkgFault(w, http.StatusNotFound, "Can not find requested vnf package: %s", id)
+	}
+	return p, ok
+}
+
+func (s *Server) showPackage(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.packageOr404(w, id)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.packageView(p))
@@ -190,9 +199,8 @@ func (s *Server) patchPackage(w http.ResponseWriter, r *http.Request, id string,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.lookupPackage(id)
+	p, ok := s.packageOr404(w, id)
 	if !ok {
-		pkgFault(w, http.StatusNotFound, "Can not find requested vnf package: %s", id)
 		return
 	}
 	out := map[string]any{}
@@ -232,9 +240,8 @@ func (s *Server) patchPackage(w http.ResponseWriter, r *http.Request, id string,
 func (s *Server) deletePackage(w http.ResponseWriter, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.lookupPackage(id)
+	p, ok := s.packageOr404(w, id)
 	if !ok {
-		pkgFault(w, http.StatusNotFound, "Can not find requested vnf package: %s", id)
 		return
 	}
 	if usage := s.usageState(p); p.OperationalState == "ENABLED" || usage == "IN_USE" {
